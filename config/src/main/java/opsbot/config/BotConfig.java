@@ -1,0 +1,27 @@
+package opsbot.config;
+
+import java.time.Duration;
+import java.time.ZoneId;
+
+/**
+ * Behaviour of the bot itself.
+ *
+ * @param prefix          command prefix in channels ({@code !}); "nick: command" always works too
+ * @param privateMessages whether known people may use commands in private messages (treated as ops trust)
+ * @param pageLines       lines shown before "(+N lines: !more)"
+ * @param confirmTimeout  how long a destructive command waits for {@code !yes}
+ */
+public record BotConfig(String prefix, Boolean privateMessages, Integer pageLines, Duration confirmTimeout,
+                        ZoneId timezone) {
+    public BotConfig {
+        prefix = prefix == null ? "!" : prefix;
+        privateMessages = privateMessages == null ? Boolean.TRUE : privateMessages;
+        pageLines = pageLines == null ? 4 : pageLines;
+        confirmTimeout = confirmTimeout == null ? Duration.ofSeconds(60) : confirmTimeout;
+        timezone = timezone == null ? ZoneId.of("UTC") : timezone;
+    }
+
+    public static BotConfig defaults() {
+        return new BotConfig(null, null, null, null, null);
+    }
+}

@@ -1,0 +1,395 @@
+package opsbot.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Checks a bound configuration as a whole and lists every problem, not just the first. */
+final class ConfigValidator {
+    /** Names of built-in commands; declared commands and aliases may not take them. */
+    static final Set<String> RESERVED = Set.of("help", "hosts", "whoami", "more", "yes", "y", "no", "ping",
+            "incident", "inc", "note");
+    static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-zA-Z][a-zA-Z0-9_-]*)}");
+    private static final Pattern HOST_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}");
+    private static final Pattern WORD = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
+
+    private final boolean checkFiles;
+    private final List<Problem> problems = new ArrayList<>();
+
+    ConfigValidator(boolean checkFiles) {
+        this.checkFiles = checkFiles;
+    }
+
+    List<Problem> validate(OpsbotConfig c) {
+        bot(c.bot());
+        if (c.irc() != null) {
+            irc(c.irc());
+        }
+        people(c.people());
+        channels(c.channels());
+        Map<String, HostConfig> names = hosts(c.hosts());
+        if (c.ssh() != null) {
+            ssh(c.ssh());
+        } else if (!c.commands().isEmpty()) {
+            add("/ssh", "no ssh section, but commands are declared", "add ssh: user, private-key, known-hosts");
+        }
+        commands(c.commands(), names, groups(c.hosts()));
+        if (c.storage().jdbcUrl() == null && blank(c.storage().path())) {
+            add("/storage", "storage needs a path (embedded H2) or a jdbc-url", "e.g. path: /var/lib/opsbot/opsbot");
+        }
+        return problems;
+    }
+
+    private void bot(BotConfig b) {
+        if (b.prefix().isEmpty() || b.prefix().length() > 3 || b.prefix().isBlank()) {
+            add("/bot/prefix", "prefix must be 1 to 3 visible characters", "the usual one is !");
+        }
+        if (b.pageLines() < 1 || b.pageLines() > 50) {
+            add("/bot/page-lines", "page-lines must be between 1 and 50", "4 suits a phone");
+        }
+        if (b.confirmTimeout().isNegative() || b.confirmTimeout().isZero()) {
+            add("/bot/confirm-timeout", "confirm-timeout must be positive", "e.g. 60s");
+        }
+    }
+
+    private void irc(IrcConfig i) {
+        if (blank(i.server())) {
+            add("/irc/server", "irc.server is missing", "the IRC server's host name, e.g. irc.example.net");
+        }
+        if (i.port() < 1 || i.port() > 65535) {
+            add("/irc/port", "port " + i.port() + " is out of range", "6697 for TLS, 6667 without");
+        }
+        if (blank(i.nick())) {
+            add("/irc/nick", "irc.nick is missing", "e.g. opsbot");
+        }
+        if (i.sasl() == null || blank(i.sasl().account()) || blank(i.sasl().password())) {
+            add("/irc/sasl", "irc.sasl needs account and password",
+                    "opsbot logs in by SASL so that the network knows it; password: ${env:OPSBOT_IRC_PASSWORD}");
+        }
+        if (!i.tls()) {
+            // Allowed (loopback test networks), but a visible choice.
+            if (i.server() != null && !isLoopback(i.server())) {
+                add("/irc/tls", "tls is off for a non-loopback server: the SASL password would travel in clear",
+                        "set tls: true");
+            }
+        }
+        if (i.truststore() != null) {
+            file("/irc/truststore", i.truststore(), "truststore");
+        }
+        for (int k = 0; k < i.channels().size(); k++) {
+            String ch = i.channels().get(k);
+            if (ch == null || !(ch.startsWith("#") || ch.startsWith("&")) || ch.contains(" ") || ch.contains(",")) {
+                add("/irc/channels/" + k, "not a channel name: " + ch, "IRC channels start with # and have no spaces");
+            }
+        }
+        if (i.rateLimit() <= 0) {
+            add("/irc/rate-limit", "rate-limit must be positive (lines per second)", "2 is safe on most networks");
+        }
+    }
+
+    private void people(List<Person> people) {
+        Set<String> names = new HashSet<>();
+        Map<String, String> accounts = new HashMap<>();
+        for (int k = 0; k < people.size(); k++) {
+            Person p = people.get(k);
+            String at = "/people/" + k;
+            if (blank(p.name())) {
+                add(at + "/name", "person without a name", "name is used in replies and the incident log");
+            } else if (!names.add(p.name().toLowerCase(Locale.ROOT))) {
+                add(at + "/name", "duplicate person " + p.name(), "each person once; give both accounts to one entry");
+            }
+            if (p.role() == null) {
+                add(at + "/role", "person " + p.name() + " has no role", "viewer, operator or admin");
+            }
+            if (blank(p.ircAccount()) && blank(p.matrixId())) {
+                add(at, "person " + p.name() + " has neither irc-account nor matrix-id",
+                        "identity comes from services accounts and Matrix IDs, never from nicks");
+            }
+            if (!blank(p.ircAccount())) {
+                String prev = accounts.put("irc:" + p.ircAccount().toLowerCase(Locale.ROOT), p.name());
+                if (prev != null) {
+                    add(at + "/irc-account", "irc-account " + p.ircAccount() + " is also " + prev + "'s", "one account, one person");
+                }
+            }
+            if (!blank(p.matrixId())) {
+                if (!p.matrixId().matches("@[^:\\s]+:[^\\s]+")) {
+                    add(at + "/matrix-id", "not a Matrix user ID: " + p.matrixId(), "e.g. @alice:example.org");
+                }
+                String prev = accounts.put("mx:" + p.matrixId(), p.name());
+                if (prev != null) {
+                    add(at + "/matrix-id", "matrix-id " + p.matrixId() + " is also " + prev + "'s", "one ID, one person");
+                }
+            }
+        }
+    }
+
+    private void channels(Map<String, Trust> channels) {
+        for (Map.Entry<String, Trust> e : channels.entrySet()) {
+            if (e.getValue() == null) {
+                add("/channels/" + LocatedYaml.escape(e.getKey()), "channel " + e.getKey() + " has no trust", "ops or shared");
+            }
+        }
+    }
+
+    private Map<String, HostConfig> hosts(List<HostConfig> hosts) {
+        Map<String, HostConfig> byName = new HashMap<>();
+        Map<String, String> names = new HashMap<>(); // name or alias -> owner
+        for (int k = 0; k < hosts.size(); k++) {
+            HostConfig h = hosts.get(k);
+            String at = "/hosts/" + k;
+            if (blank(h.name()) || !HOST_NAME.matcher(h.name()).matches()) {
+                add(at + "/name", "bad host name: " + h.name(), "letters, digits, dot, dash, underscore");
+                continue;
+            }
+            String prev = names.putIfAbsent(h.name().toLowerCase(Locale.ROOT), h.name());
+            if (prev != null) {
+                add(at + "/name", "duplicate host or alias " + h.name() + " (also " + prev + ")", "names and aliases must be unique");
+            }
+            byName.put(h.name().toLowerCase(Locale.ROOT), h);
+            if (blank(h.address())) {
+                add(at + "/address", "host " + h.name() + " has no address", "an IP address or DNS name");
+            }
+            if (h.port() < 1 || h.port() > 65535) {
+                add(at + "/port", "port " + h.port() + " is out of range", "22 unless sshd listens elsewhere");
+            }
+            for (int a = 0; a < h.aliases().size(); a++) {
+                String alias = h.aliases().get(a);
+                if (blank(alias) || !HOST_NAME.matcher(alias).matches()) {
+                    add(at + "/aliases/" + a, "bad alias: " + alias, "letters, digits, dot, dash, underscore");
+                    continue;
+                }
+                prev = names.putIfAbsent(alias.toLowerCase(Locale.ROOT), h.name());
+                if (prev != null) {
+                    add(at + "/aliases/" + a, "duplicate alias " + alias + " (" + h.name() + " and " + prev + ")",
+                            "an alias must name exactly one host");
+                }
+            }
+        }
+        for (int k = 0; k < hosts.size(); k++) {
+            HostConfig h = hosts.get(k);
+            if (h.pair() == null || h.name() == null) {
+                continue;
+            }
+            HostConfig other = byName.get(h.pair().toLowerCase(Locale.ROOT));
+            if (other == null) {
+                add("/hosts/" + k + "/pair", "unknown host in pair: " + h.name() + " pairs with " + h.pair(),
+                        "declare " + h.pair() + " under hosts, or fix the name");
+            } else if (other == h) {
+                add("/hosts/" + k + "/pair", h.name() + " pairs with itself", "a pair is the other server of the two");
+            } else if (other.pair() != null && !other.pair().equalsIgnoreCase(h.name())
+                    && byName.containsKey(other.pair().toLowerCase(Locale.ROOT))) {
+                add("/hosts/" + k + "/pair", h.name() + " pairs with " + other.name() + ", but " + other.name()
+                        + " pairs with " + other.pair(), "pairs go both ways");
+            }
+        }
+        return byName;
+    }
+
+    private static Set<String> groups(List<HostConfig> hosts) {
+        Set<String> g = new HashSet<>();
+        hosts.forEach(h -> h.groups().forEach(x -> g.add(x.toLowerCase(Locale.ROOT))));
+        return g;
+    }
+
+    private void ssh(SshConfig s) {
+        if (blank(s.user())) {
+            add("/ssh/user", "ssh.user is missing", "the account opsbot logs in as on every host");
+        }
+        if (blank(s.privateKey())) {
+            add("/ssh/private-key", "ssh.private-key is missing", "an ed25519 key: ssh-keygen -t ed25519 -f opsbot_key");
+        } else {
+            file("/ssh/private-key", s.privateKey(), "private key");
+        }
+        if (blank(s.knownHosts())) {
+            add("/ssh/known-hosts", "ssh.known-hosts is missing",
+                    "host keys are checked strictly; collect them with ssh-keyscan and check the fingerprints");
+        } else {
+            file("/ssh/known-hosts", s.knownHosts(), "known_hosts file");
+        }
+        if (!s.connectTimeout().isPositive()) {
+            add("/ssh/connect-timeout", "connect-timeout must be positive", "5s fails a dead host fast");
+        }
+        if (!s.commandTimeout().isPositive()) {
+            add("/ssh/command-timeout", "command-timeout must be positive", "e.g. 60s");
+        }
+        if (s.maxParallel() < 1 || s.maxParallel() > 256) {
+            add("/ssh/max-parallel", "max-parallel must be 1..256", "8 is plenty for a fan-out");
+        }
+        if (s.outputCap() < 1024) {
+            add("/ssh/output-cap", "output-cap below 1024 bytes hides too much", "e.g. 65536");
+        }
+    }
+
+    private void commands(List<CommandSpec> commands, Map<String, HostConfig> hosts, Set<String> groups) {
+        Map<String, String> names = new HashMap<>();
+        for (int k = 0; k < commands.size(); k++) {
+            CommandSpec c = commands.get(k);
+            String at = "/commands/" + k;
+            if (blank(c.name()) || !WORD.matcher(c.name()).matches()) {
+                add(at + "/name", "bad command name: " + c.name(), "lower-case letters, digits, - and _");
+                continue;
+            }
+            List<String> all = new ArrayList<>();
+            all.add(c.name());
+            all.addAll(c.aliases());
+            for (int a = 0; a < all.size(); a++) {
+                String n = all.get(a);
+                String p = a == 0 ? at + "/name" : at + "/aliases/" + (a - 1);
+                if (n == null || !WORD.matcher(n).matches()) {
+                    add(p, "bad command name or alias: " + n, "lower-case letters, digits, - and _");
+                } else if (RESERVED.contains(n)) {
+                    add(p, n + " is a built-in command", "choose another name");
+                } else {
+                    String prev = names.putIfAbsent(n, c.name());
+                    if (prev != null) {
+                        add(p, "duplicate alias " + n + " (" + c.name() + " and " + prev + ")", "a name must mean one command");
+                    }
+                }
+            }
+            if (blank(c.run())) {
+                add(at + "/run", "command " + c.name() + " has no run template", "the remote command line, e.g. utils/FailOver.pl {flags} {host}");
+            } else {
+                template(at, c);
+            }
+            flags(at, c);
+            args(at, c, groups);
+            target(at, c, hosts, groups);
+        }
+    }
+
+    private void flags(String at, CommandSpec c) {
+        Set<Character> seen = new HashSet<>();
+        for (int f = 0; f < c.flags().size(); f++) {
+            String flag = c.flags().get(f).flag();
+            if (flag == null || !flag.matches("[a-zA-Z]")) {
+                add(at + "/flags/" + f + "/flag", "flag must be one letter: " + flag, "e.g. K for -K");
+            } else if (!seen.add(flag.charAt(0))) {
+                add(at + "/flags/" + f + "/flag", "duplicate flag -" + flag, "each flag once");
+            }
+        }
+    }
+
+    private void args(String at, CommandSpec c, Set<String> groups) {
+        Set<String> seen = new HashSet<>();
+        boolean optionalSeen = false;
+        for (int a = 0; a < c.args().size(); a++) {
+            CommandSpec.ArgSpec arg = c.args().get(a);
+            String p = at + "/args/" + a;
+            if (arg.name() == null || !WORD.matcher(arg.name()).matches() || arg.name().equals("flags")) {
+                add(p + "/name", "bad argument name: " + arg.name(), "lower-case word; 'flags' is taken");
+                continue;
+            }
+            if (!seen.add(arg.name())) {
+                add(p + "/name", "duplicate argument " + arg.name(), "each argument once");
+            }
+            if (arg.type() == null) {
+                add(p + "/type", "argument " + arg.name() + " has no type", "host, hosts, enum, duration or text");
+                continue;
+            }
+            if (arg.type() == CommandSpec.ArgType.ENUM && arg.values().isEmpty()) {
+                add(p + "/values", "enum argument " + arg.name() + " has no values", "values: [start, stop]");
+            }
+            for (String v : arg.values()) {
+                if (v == null || !v.matches("[a-zA-Z0-9][a-zA-Z0-9._-]*")) {
+                    add(p + "/values", "bad enum value: " + v, "plain words only");
+                }
+            }
+            if (arg.type() == CommandSpec.ArgType.TEXT && a != c.args().size() - 1) {
+                add(p + "/type", "text argument " + arg.name() + " must be the last one", "text takes the rest of the line");
+            }
+            if (arg.optional()) {
+                optionalSeen = true;
+            } else if (optionalSeen) {
+                add(p + "/optional", "required argument " + arg.name() + " after an optional one", "put optional arguments last");
+            }
+        }
+    }
+
+    private void template(String at, CommandSpec c) {
+        Matcher m = PLACEHOLDER.matcher(c.run());
+        while (m.find()) {
+            String name = m.group(1);
+            if (name.equals("flags")) {
+                continue;
+            }
+            if (c.arg(name) == null) {
+                add(at + "/run", "template of " + c.name() + " names undeclared argument {" + name + "}",
+                        "declare it under args, or fix the name; declared: " + c.args().stream().map(CommandSpec.ArgSpec::name).toList());
+            }
+        }
+        String stripped = PLACEHOLDER.matcher(c.run()).replaceAll("");
+        if (stripped.contains("{") || stripped.contains("}")) {
+            add(at + "/run", "stray brace in template of " + c.name(), "placeholders look like {host}");
+        }
+        if (c.run().contains("'{") || c.run().contains("\"{")) {
+            add(at + "/run", "placeholder inside quotes in template of " + c.name(),
+                    "opsbot quotes every value itself; write {host}, not '{host}'");
+        }
+    }
+
+    private void target(String at, CommandSpec c, Map<String, HostConfig> hosts, Set<String> groups) {
+        CommandSpec.Target t = c.on();
+        if (t == null) {
+            add(at + "/on", "command " + c.name() + " does not say where it runs",
+                    "on: {host: admin1} | {arg: host} | {pair-of: host} | {group: compute}");
+            return;
+        }
+        int set = (t.host() != null ? 1 : 0) + (t.arg() != null ? 1 : 0) + (t.pairOf() != null ? 1 : 0) + (t.group() != null ? 1 : 0);
+        if (set != 1) {
+            add(at + "/on", "on: must name exactly one of host, arg, pair-of, group", "e.g. on: {host: admin1}");
+            return;
+        }
+        if (t.host() != null && !hosts.containsKey(t.host().toLowerCase(Locale.ROOT))) {
+            add(at + "/on/host", "unknown host " + t.host(), "declare it under hosts");
+        }
+        if (t.group() != null && !groups.contains(t.group().toLowerCase(Locale.ROOT))) {
+            add(at + "/on/group", "no host is in group " + t.group(), "add the group to some hosts");
+        }
+        String argName = t.arg() != null ? t.arg() : t.pairOf();
+        if (argName != null) {
+            CommandSpec.ArgSpec a = c.arg(argName);
+            String p = at + "/on/" + (t.arg() != null ? "arg" : "pair-of");
+            if (a == null) {
+                add(p, "on: names undeclared argument " + argName, "declare it under args");
+            } else if (a.type() != CommandSpec.ArgType.HOST && a.type() != CommandSpec.ArgType.HOSTS) {
+                add(p, "on: argument " + argName + " must be of type host or hosts", "type: host");
+            } else if (t.pairOf() != null && a.type() != CommandSpec.ArgType.HOST) {
+                add(p, "pair-of needs a single host argument", "type: host");
+            } else if (a.optional()) {
+                add(p, "on: argument " + argName + " cannot be optional", "remove optional: true");
+            }
+        }
+    }
+
+    private void file(String path, String file, String what) {
+        if (!checkFiles) {
+            return;
+        }
+        Path p = Path.of(file);
+        if (!Files.isRegularFile(p)) {
+            add(path, what + " " + file + " does not exist", "create it or fix the path (relative paths are relative to this file)");
+        } else if (!Files.isReadable(p)) {
+            add(path, what + " " + file + " is not readable", "check ownership: opsbot must be able to read it");
+        }
+    }
+
+    private static boolean isLoopback(String host) {
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    private void add(String path, String message, String hint) {
+        problems.add(new Problem(path, 0, message, hint));
+    }
+}
