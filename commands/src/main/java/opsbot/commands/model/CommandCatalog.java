@@ -1,0 +1,72 @@
+package opsbot.commands.model;
+
+import opsbot.config.CommandSpec;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Resolves what a person typed to a command: exact names and aliases first (case-insensitive), then a
+ * unique prefix ({@code fa} → {@code failover}), otherwise "did you mean …?".
+ */
+public final class CommandCatalog {
+    private final Map<String, Object> byWord = new LinkedHashMap<>(); // Builtin or CommandSpec
+    private final List<CommandSpec> declared;
+
+    public CommandCatalog(List<CommandSpec> declared) {
+        this.declared = List.copyOf(declared);
+        for (Builtin b : Builtin.values()) {
+            byWord.put(b.word, b);
+            b.aliases.forEach(a -> byWord.put(a, b));
+        }
+        for (CommandSpec c : declared) {
+            byWord.put(c.name(), c);
+            c.aliases().forEach(a -> byWord.put(a, c));
+        }
+    }
+
+    public List<CommandSpec> declared() {
+        return declared;
+    }
+
+    public sealed interface Lookup {
+        record Found(Object command) implements Lookup {
+            public boolean isBuiltin() {
+                return command instanceof Builtin;
+            }
+        }
+
+        record Unknown(String message) implements Lookup {
+        }
+    }
+
+    public Lookup lookup(String typed) {
+        String w = typed.toLowerCase(Locale.ROOT);
+        Object exact = byWord.get(w);
+        if (exact != null) {
+            return new Lookup.Found(exact);
+        }
+        List<Object> hits = new ArrayList<>();
+        TreeSet<String> names = new TreeSet<>();
+        for (Map.Entry<String, Object> e : byWord.entrySet()) {
+            if (e.getKey().startsWith(w) && !hits.contains(e.getValue())) {
+                hits.add(e.getValue());
+                names.add(e.getKey());
+            }
+        }
+        if (hits.size() == 1) {
+            return new Lookup.Found(hits.get(0));
+        }
+        String shown = Sanitize.forReply(typed);
+        if (hits.size() > 1) {
+            return new Lookup.Unknown("'" + shown + "' is ambiguous: " + String.join(", ", names));
+        }
+        String near = Suggest.nearest(w, byWord.keySet());
+        return new Lookup.Unknown("unknown command '" + shown + "'"
+                + (near != null ? ": did you mean `" + near + "`?" : " (!help lists them)"));
+    }
+}

@@ -1,0 +1,22 @@
+package opsbot.commands.model;
+
+import java.util.regex.Pattern;
+
+/**
+ * POSIX shell quoting. Words made only of safe characters stay bare (readable confirmations:
+ * {@code utils/FailOver.pl -K compute4}); anything else is single-quoted, with embedded single quotes
+ * written as {@code '\''}. Inside single quotes the shell expands nothing: no $, `, ;, newline tricks.
+ */
+public final class ShellQuote {
+    private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._/@%+=:,-]+");
+
+    private ShellQuote() {
+    }
+
+    public static String quote(String word) {
+        if (SAFE.matcher(word).matches()) {
+            return word;
+        }
+        return "'" + word.replace("'", "'\\''") + "'";
+    }
+}
