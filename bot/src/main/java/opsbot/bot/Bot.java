@@ -1,0 +1,66 @@
+package opsbot.bot;
+
+import com.jcraft.jsch.JSchException;
+import opsbot.bot.chat.ChatNetwork;
+import opsbot.bot.dispatch.Dispatcher;
+import opsbot.bot.irc.IrcNetwork;
+import opsbot.bot.store.Store;
+import opsbot.commands.ssh.DryRunExecutor;
+import opsbot.commands.ssh.Executor;
+import opsbot.commands.ssh.FanOut;
+import opsbot.commands.ssh.JschExecutor;
+import opsbot.config.OpsbotConfig;
+
+import java.sql.SQLException;
+import java.time.Clock;
+
+/** One running opsbot: store, executor, dispatcher and its chat networks, closed in reverse order. */
+public final class Bot implements AutoCloseable {
+    private final Store store;
+    private final Dispatcher dispatcher;
+
+    private Bot(Store store, Dispatcher dispatcher) {
+        this.store = store;
+        this.dispatcher = dispatcher;
+    }
+
+    /** Opens the store and executor; networks are attached by the caller (or {@link #withConfiguredNetworks}). */
+    public static Bot create(OpsbotConfig cfg, boolean dryRun) throws SQLException, JSchException {
+        Store store = new Store(cfg.storage().url(), cfg.storage().user(), cfg.storage().password());
+        try {
+            Executor executor = dryRun || cfg.ssh() == null ? new DryRunExecutor() : new JschExecutor(cfg.ssh());
+            int parallel = cfg.ssh() == null ? 4 : cfg.ssh().maxParallel();
+            return new Bot(store, new Dispatcher(cfg, store, new FanOut(executor, parallel), Clock.systemUTC()));
+        } catch (JSchException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    /** Attaches the networks the config names (IRC today). */
+    public Bot withConfiguredNetworks(OpsbotConfig cfg) {
+        if (cfg.irc() != null) {
+            attach(new IrcNetwork(cfg.irc()));
+        }
+        return this;
+    }
+
+    public Bot attach(ChatNetwork network) {
+        dispatcher.attach(network);
+        return this;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    @Override
+    public void close() {
+        dispatcher.close();
+        store.close();
+    }
+}

@@ -1,0 +1,135 @@
+package opsbot.bot;
+
+import opsbot.bot.console.ConsoleNetwork;
+import opsbot.config.ConfigLoader;
+import opsbot.config.OpsbotConfig;
+import opsbot.config.Person;
+import opsbot.config.Role;
+import opsbot.config.StorageConfig;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/** Command line: {@code demo}, {@code check-config FILE}, {@code run --config FILE [--dry-run]}. */
+public final class Main {
+    private static final String USAGE = """
+            usage: opsbot demo                              the bot on the bundled example, chat on stdin/stdout
+                   opsbot check-config FILE                 list every problem in FILE, exit 1 if any
+                   opsbot run --config FILE [--dry-run]     run for real (--dry-run: show plans, run nothing)
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.exit(run(args, System.in, System.out, System.err));
+    }
+
+    static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err) throws Exception {
+        List<String> a = List.of(args);
+        if (a.isEmpty() || a.contains("-h") || a.contains("--help") || a.get(0).equals("help")) {
+            (a.isEmpty() ? err : out).print(USAGE);
+            return a.isEmpty() ? 2 : 0;
+        }
+        switch (a.get(0)) {
+            case "demo" -> {
+                return demo(stdin, out, err);
+            }
+            case "check-config" -> {
+                if (a.size() != 2) {
+                    err.print(USAGE);
+                    return 2;
+                }
+                return checkConfig(Path.of(a.get(1)), out, err);
+            }
+            case "run" -> {
+                int i = a.indexOf("--config");
+                if (i < 0 || i + 1 >= a.size()) {
+                    err.print(USAGE);
+                    return 2;
+                }
+                return runBot(Path.of(a.get(i + 1)), a.contains("--dry-run"), err);
+            }
+            default -> {
+                err.println("unknown subcommand '" + a.get(0) + "'");
+                err.print(USAGE);
+                return 2;
+            }
+        }
+    }
+
+    static int checkConfig(Path file, PrintStream out, PrintStream err) {
+        ConfigLoader.Result r = new ConfigLoader().load(file);
+        if (r instanceof ConfigLoader.Result.Invalid i) {
+            err.print(i.report());
+            return 1;
+        }
+        OpsbotConfig c = ((ConfigLoader.Result.Loaded) r).config();
+        out.println(file + ": ok (" + c.hosts().size() + " hosts, " + c.commands().size() + " commands, "
+                + c.people().size() + " people)");
+        return 0;
+    }
+
+    private static int runBot(Path file, boolean dryRun, PrintStream err) throws Exception {
+        ConfigLoader.Result r = new ConfigLoader().load(file);
+        if (r instanceof ConfigLoader.Result.Invalid i) {
+            err.print(i.report());
+            err.println("opsbot: not starting with an invalid configuration");
+            return 1;
+        }
+        OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) r).config();
+        if (cfg.irc() == null) {
+            err.println("opsbot: the configuration names no chat network (irc:); nothing to do");
+            return 1;
+        }
+        Bot bot = Bot.create(cfg, dryRun).withConfiguredNetworks(cfg);
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            bot.close();
+            stop.countDown();
+        }, "shutdown"));
+        stop.await();
+        return 0;
+    }
+
+    /** The bundled example config, with the console user as a local admin, a throwaway store, and dry-run. */
+    private static int demo(InputStream stdin, PrintStream out, PrintStream err) throws Exception {
+        if (System.getProperty("OPSBOT_LOG_LEVEL") == null) {
+            System.setProperty("OPSBOT_LOG_LEVEL", "WARN");
+        }
+        String text;
+        try (InputStream in = Main.class.getResourceAsStream("/opsbot/examples/opsbot.yml")) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        ConfigLoader.Result r = new ConfigLoader(name -> "demo-secret", false).load("opsbot.yml (bundled)", text, null);
+        if (r instanceof ConfigLoader.Result.Invalid i) {
+            err.print(i.report());
+            return 1;
+        }
+        OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) r).config();
+        List<Person> people = new ArrayList<>(cfg.people());
+        people.add(new Person("you", ConsoleNetwork.ACCOUNT, null, Role.ADMIN));
+        Path dir = Files.createTempDirectory("opsbot-demo");
+        cfg = new OpsbotConfig(cfg.bot(), null, people, cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
+                StorageConfig.embedded(dir.resolve("opsbot").toString()));
+        boolean interactive = System.console() != null;
+        out.println("opsbot demo: you are 'you' (admin) in " + ConsoleNetwork.CHANNEL + " (ops); dry-run, nothing runs."
+                + " Try !help, !hosts, !fo -K c4 then !y.");
+        ConsoleNetwork console = new ConsoleNetwork(out);
+        try (Bot bot = Bot.create(cfg, true)) {
+            bot.attach(console);
+            console.readAll(new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8)), !interactive);
+            bot.dispatcher().awaitIdle(Duration.ofSeconds(30));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,20 @@
+package opsbot.bot.chat;
+
+/**
+ * One line someone said where the bot can hear it. Built by a network adapter, which alone knows how to
+ * establish identity on its network.
+ *
+ * @param channel  channel or room, or null for a private message
+ * @param nick     display name, for replies only; never identity
+ * @param account  verified identity (IRC services account, Matrix user ID), or null when anonymous
+ */
+public record Inbound(String network, String channel, String nick, String account, String text) {
+    public boolean isPrivate() {
+        return channel == null;
+    }
+
+    /** Where replies go: the channel, or the sender for a private message. */
+    public String replyTarget() {
+        return channel != null ? channel : nick;
+    }
+}

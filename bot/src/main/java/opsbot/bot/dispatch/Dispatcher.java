@@ -1,0 +1,303 @@
+package opsbot.bot.dispatch;
+
+import opsbot.bot.chat.ChatNetwork;
+import opsbot.bot.chat.Inbound;
+import opsbot.bot.store.Attempt;
+import opsbot.bot.store.Store;
+import opsbot.commands.model.Binder;
+import opsbot.commands.model.Builtin;
+import opsbot.commands.model.CommandCatalog;
+import opsbot.commands.model.Inventory;
+import opsbot.commands.model.LookupException;
+import opsbot.commands.model.Plan;
+import opsbot.commands.model.Planner;
+import opsbot.commands.parse.Addressing;
+import opsbot.commands.parse.ParseException;
+import opsbot.commands.parse.Tokenizer;
+import opsbot.commands.policy.Caller;
+import opsbot.commands.policy.Decision;
+import opsbot.commands.policy.Policy;
+import opsbot.commands.policy.Venue;
+import opsbot.commands.ssh.FanOut;
+import opsbot.config.CommandSpec;
+import opsbot.config.Durations;
+import opsbot.config.Kind;
+import opsbot.config.OpsbotConfig;
+import opsbot.config.Role;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Phaser;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * From a chat line to a reply: addressing, identity, parsing, policy (in front of every command),
+ * binding, confirmation, execution and the store. Network adapters call {@link #handle} on their own
+ * threads; remote execution runs on virtual threads so a slow host never blocks the chat.
+ */
+public final class Dispatcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
+    private final OpsbotConfig cfg;
+    private final Store store;
+    private final FanOut fanOut;
+    private final Clock clock;
+    private final People people;
+    private final Inventory inventory;
+    private final CommandCatalog catalog;
+    private final Policy policy;
+    private final Builtins builtins;
+    private final Pager pager;
+    private final Map<String, ChatNetwork> networks = new ConcurrentHashMap<>();
+    private final Map<String, Addressing> addressing = new ConcurrentHashMap<>();
+    private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+    private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "confirm-timeouts");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Phaser inFlight = new Phaser(1);
+
+    public Dispatcher(OpsbotConfig cfg, Store store, FanOut fanOut, Clock clock) {
+        this.cfg = cfg;
+        this.store = store;
+        this.fanOut = fanOut;
+        this.clock = clock;
+        this.people = new People(cfg.people());
+        this.inventory = new Inventory(cfg.hosts());
+        this.catalog = new CommandCatalog(cfg.commands());
+        this.policy = new Policy(cfg.bot().privateMessages());
+        this.builtins = new Builtins(catalog, inventory, policy);
+        this.pager = new Pager(cfg.bot().pageLines());
+    }
+
+    public void attach(ChatNetwork network) {
+        networks.put(network.name(), network);
+        network.start(this::handle);
+    }
+
+    /** Entry point for every line heard. Never throws: a failure becomes a one-line reply and a log entry. */
+    public void handle(Inbound in) {
+        ChatNetwork net = networks.get(in.network());
+        String self = net == null ? "opsbot" : net.selfName();
+        String text = addressing.computeIfAbsent(self, s -> new Addressing(cfg.bot().prefix(), s))
+                .commandText(in.text(), in.isPrivate());
+        if (text == null) {
+            return;
+        }
+        try {
+            dispatch(in, text);
+        } catch (RuntimeException e) {
+            log.error("dispatch failed for {} on {}: {}", in.nick(), in.network(), in.text(), e);
+            reply(in, List.of("internal error (logged); nothing was run"));
+        }
+    }
+
+    private void dispatch(Inbound in, String text) {
+        Caller caller = identify(in);
+        Venue venue = new Venue(in.network(), in.channel(), in.isPrivate() ? null : cfg.trustOf(in.channel()));
+        if (text.length() > Addressing.MAX_LINE) {
+            refuse(in, caller, null, "invalid", "line too long (" + text.length() + " characters; at most "
+                    + Addressing.MAX_LINE + ")");
+            return;
+        }
+        List<Tokenizer.Word> words;
+        try {
+            words = Tokenizer.split(text);
+        } catch (ParseException e) {
+            refuse(in, caller, null, "invalid", e.getMessage());
+            return;
+        }
+        if (words.isEmpty()) {
+            return;
+        }
+        CommandCatalog.Lookup lookup = catalog.lookup(words.get(0).text());
+        if (lookup instanceof CommandCatalog.Lookup.Unknown u) {
+            refuse(in, caller, null, "invalid", u.message());
+            return;
+        }
+        Object command = ((CommandCatalog.Lookup.Found) lookup).command();
+        List<Tokenizer.Word> args = words.subList(1, words.size());
+        if (command instanceof Builtin b) {
+            builtin(in, caller, venue, b, args);
+        } else {
+            declared(in, caller, venue, (CommandSpec) command, args);
+        }
+    }
+
+    private Caller identify(Inbound in) {
+        return new Caller(in.nick(), in.account(), people.find(in.network(), in.account()));
+    }
+
+    private void builtin(Inbound in, Caller caller, Venue venue, Builtin b, List<Tokenizer.Word> args) {
+        Decision d = policy.decide(caller, venue, b.word, Kind.READ, Role.VIEWER);
+        if (d instanceof Decision.Deny deny) {
+            refuse(in, caller, b.word, "denied", deny.reason());
+            return;
+        }
+        String key = personKey(in);
+        List<String> lines = switch (b) {
+            case PING -> List.of("pong");
+            case HELP -> args.isEmpty() ? builtins.help(caller, venue) : builtins.helpFor(args.get(0).text());
+            case HOSTS -> builtins.hosts(args.isEmpty() ? null : args.get(0).text());
+            case WHOAMI -> Builtins.whoami(caller, venue);
+            case MORE -> pager.more(key);
+            case YES -> {
+                confirm(in, caller);
+                yield null;
+            }
+            case NO -> {
+                Pending p = pending.remove(key);
+                if (p != null) store.complete(p.attemptId(), "cancelled", "cancelled by " + caller.name(), hosts(p.plan()), null, 0, null);
+                yield List.of(p == null ? "nothing pending for you here" : "cancelled: " + p.plan().describe());
+            }
+        };
+        if (b != Builtin.YES) {
+            store.record(attempt(in, caller, b.word, "ran", null, null));
+        }
+        if (lines != null) {
+            reply(in, b == Builtin.MORE ? lines : pager.page(key, lines));
+        }
+    }
+
+    private void declared(Inbound in, Caller caller, Venue venue, CommandSpec spec, List<Tokenizer.Word> args) {
+        Decision d = policy.decide(caller, venue, spec.name(), spec.kind(), spec.role());
+        if (d instanceof Decision.Deny deny) {
+            refuse(in, caller, spec.name(), "denied", deny.reason());
+            return;
+        }
+        Plan plan;
+        try {
+            plan = new Planner(inventory).plan(new Binder(inventory).bind(spec, args));
+        } catch (LookupException e) {
+            refuse(in, caller, spec.name(), "invalid", e.getMessage());
+            return;
+        }
+        if (spec.confirm()) {
+            long id = store.record(attempt(in, caller, spec.name(), "awaiting-confirmation", null, hosts(plan)));
+            Duration wait = cfg.bot().confirmTimeout();
+            String key = personKey(in);
+            Pending p = new Pending(in, plan, id, clock.instant().plus(wait));
+            Pending replaced = pending.put(key, p);
+            if (replaced != null) {
+                store.complete(replaced.attemptId(), "cancelled", "replaced by a newer command", hosts(replaced.plan()), null, 0, null);
+            }
+            timers.schedule(() -> expire(key, p), wait.toMillis(), TimeUnit.MILLISECONDS);
+            reply(in, confirmation(plan, wait, replaced));
+            return;
+        }
+        long id = store.record(attempt(in, caller, spec.name(), "running", null, hosts(plan)));
+        execute(in, plan, id);
+    }
+
+    private List<String> confirmation(Plan plan, Duration wait, Pending replaced) {
+        List<String> lines = new java.util.ArrayList<>();
+        lines.add("confirm with !y within " + Durations.format(wait) + ": " + plan.describe()
+                + (replaced != null ? " (replaces your earlier " + replaced.plan().invocation().spec().name() + ")" : ""));
+        if (plan.steps().size() > 1 && plan.steps().stream().map(Plan.Step::commandLine).distinct().count() > 1) {
+            plan.steps().forEach(s -> lines.add(s.host().name() + ": " + s.commandLine()));
+        }
+        return lines;
+    }
+
+    private void confirm(Inbound in, Caller caller) {
+        Pending p = pending.remove(personKey(in));
+        if (p == null) {
+            reply(in, List.of("nothing to confirm for you here"));
+            return;
+        }
+        if (clock.instant().isAfter(p.expires())) {
+            reply(in, List.of("too late: " + p.plan().describe() + " expired; not run"));
+            return;
+        }
+        log.info("{} confirmed #{}: {}", caller.name(), p.attemptId(), p.plan().describe());
+        execute(in, p.plan(), p.attemptId());
+    }
+
+    private void expire(String key, Pending p) {
+        if (pending.remove(key, p)) {
+            store.complete(p.attemptId(), "expired", "not confirmed in time", hosts(p.plan()), null, 0, null);
+            reply(p.request(), List.of("expired, not run: " + p.plan().describe()));
+        }
+    }
+
+    private void execute(Inbound in, Plan plan, long attemptId) {
+        inFlight.register();
+        work.execute(() -> {
+            try {
+                long start = System.nanoTime();
+                List<FanOut.StepResult> results = fanOut.run(plan);
+                Duration took = Duration.ofNanos(System.nanoTime() - start);
+                reply(in, pager.page(personKey(in), ResultFormat.lines(plan, results, took)));
+                store.complete(attemptId, "ran", null, hosts(plan), ResultFormat.exitCodes(results), took.toMillis(),
+                        ResultFormat.fullOutput(results));
+            } catch (RuntimeException e) {
+                log.error("execution of #{} failed", attemptId, e);
+                reply(in, List.of("internal error while running " + plan.describe() + " (logged)"));
+            } finally {
+                inFlight.arriveAndDeregister();
+            }
+        });
+    }
+
+    private void refuse(Inbound in, Caller caller, String command, String decision, String reason) {
+        store.record(attempt(in, caller, command, decision, reason, null));
+        reply(in, List.of(reason));
+    }
+
+    private Attempt attempt(Inbound in, Caller caller, String command, String decision, String reason, String hosts) {
+        return new Attempt(0, Instant.now(clock), in.network(), in.channel(), in.nick(), in.account(),
+                caller.person() == null ? null : caller.person().name(), in.text(), command, decision, reason, hosts,
+                null, 0, null);
+    }
+
+    private static String hosts(Plan plan) {
+        return String.join(",", plan.steps().stream().map(s -> s.host().name()).toList());
+    }
+
+    /** Confirmations and pages belong to one identity in one place. Anonymous senders are keyed by nick. */
+    private static String personKey(Inbound in) {
+        return in.network() + "\u0000" + in.replyTarget() + "\u0000"
+                + (in.account() != null ? "a:" + in.account() : "n:" + in.nick());
+    }
+
+    private void reply(Inbound in, List<String> lines) {
+        ChatNetwork net = networks.get(in.network());
+        if (net != null && !lines.isEmpty()) {
+            net.send(in.replyTarget(), lines);
+        }
+    }
+
+    /** Waits until every command started so far has finished (the demo's end of input, tests). */
+    public void awaitIdle(Duration max) throws InterruptedException {
+        int phase = inFlight.arrive();
+        try {
+            inFlight.awaitAdvanceInterruptibly(phase, max.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            log.warn("still running after {}", max);
+        }
+    }
+
+    @Override
+    public void close() {
+        timers.shutdownNow();
+        work.shutdown();
+        try {
+            work.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        networks.values().forEach(ChatNetwork::close);
+        fanOut.close();
+    }
+}

@@ -1,0 +1,207 @@
+package opsbot.bot.irc;
+
+import net.engio.mbassy.listener.Handler;
+import opsbot.bot.chat.ChatNetwork;
+import opsbot.bot.chat.Inbound;
+import opsbot.config.IrcConfig;
+import org.kitteh.irc.client.library.Client;
+import org.kitteh.irc.client.library.element.MessageTag;
+import org.kitteh.irc.client.library.element.User;
+import org.kitteh.irc.client.library.event.channel.ChannelJoinEvent;
+import org.kitteh.irc.client.library.event.channel.ChannelMessageEvent;
+import org.kitteh.irc.client.library.event.client.ClientNegotiationCompleteEvent;
+import org.kitteh.irc.client.library.event.connection.ClientConnectionEndedEvent;
+import org.kitteh.irc.client.library.event.helper.ServerMessageEvent;
+import org.kitteh.irc.client.library.event.user.PrivateMessageEvent;
+import org.kitteh.irc.client.library.event.user.WhoisEvent;
+import org.kitteh.irc.client.library.feature.auth.SaslPlain;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.TrustManagerFactory;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * IRC through KittehIRCClientLib: TLS with hostname verification (Netty 4.2), SASL PLAIN, auto-join,
+ * reconnect with capped exponential backoff forever, paced output.
+ *
+ * <p>Identity: the sender's services account from the IRCv3 {@code account} message tag. When the server
+ * does not offer {@code account-tag}, the account tracked from extended-join / account-notify is used, and
+ * failing that a WHOIS. No account means anonymous, whatever the nick.
+ */
+public final class IrcNetwork implements ChatNetwork {
+    private static final Logger log = LoggerFactory.getLogger(IrcNetwork.class);
+    private static final long WHOIS_WAIT_MS = 3000;
+
+    private final IrcConfig cfg;
+    private final Client client;
+    private final Set<String> joined = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<String, CompletableFuture<String>> whois = new ConcurrentHashMap<>();
+    private volatile Consumer<Inbound> inbox;
+    private volatile int failures;
+
+    public IrcNetwork(IrcConfig cfg) {
+        this.cfg = cfg;
+        Client.Builder b = Client.builder()
+                .nick(cfg.nick()).user(cfg.nick()).realName("opsbot")
+                .management().messageSendingQueueSupplier(c -> new TokenBucketSender(c, cfg.rateLimit())).then()
+                .listeners().exception(e -> log.warn("irc: {}", e.toString())).then();
+        Client.Builder.Server s = b.server().host(cfg.server())
+                .port(cfg.port(), cfg.tls() ? Client.Builder.Server.SecurityType.SECURE
+                        : Client.Builder.Server.SecurityType.INSECURE);
+        if (cfg.tls() && cfg.truststore() != null) {
+            s.secureTrustManagerFactory(trust(cfg));
+        }
+        this.client = s.then().build();
+        if (cfg.sasl() != null) {
+            client.getAuthManager().addProtocol(new SaslPlain(client, cfg.sasl().account(), cfg.sasl().password()));
+        }
+        client.getEventManager().registerEventListener(this);
+    }
+
+    private static TrustManagerFactory trust(IrcConfig cfg) {
+        try (InputStream in = Files.newInputStream(Path.of(cfg.truststore()))) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            char[] pw = cfg.truststorePassword() == null ? new char[0] : cfg.truststorePassword().toCharArray();
+            ks.load(in, pw);
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            return tmf;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot load IRC truststore " + cfg.truststore() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "irc";
+    }
+
+    @Override
+    public void start(Consumer<Inbound> inbox) {
+        this.inbox = inbox;
+        client.addChannel(cfg.channels().toArray(new String[0]));
+        client.connect();
+    }
+
+    @Override
+    public String selfName() {
+        return client.getNick();
+    }
+
+    /** Whether the bot currently sits in the channel (tests and the benchmark wait for this). */
+    public boolean isJoined(String channel) {
+        return joined.contains(channel.toLowerCase(Locale.ROOT));
+    }
+
+    @Override
+    public void send(String target, List<String> lines) {
+        int budget = IrcLines.budget(target);
+        for (String line : lines) {
+            // Kitteh refuses CR/LF; chat text must never smuggle a second IRC command anyway.
+            String safe = line.replaceAll("[\\r\\n\\x00]", " ");
+            for (String part : IrcLines.split(safe, budget)) {
+                client.sendMessage(target, part.isEmpty() ? " " : part);
+            }
+        }
+    }
+
+    @Handler
+    public void onChannelMessage(ChannelMessageEvent e) {
+        deliver(e, e.getActor(), e.getChannel().getName(), e.getMessage());
+    }
+
+    @Handler
+    public void onPrivateMessage(PrivateMessageEvent e) {
+        if (e.isToClient()) {
+            deliver(e, e.getActor(), null, e.getMessage());
+        }
+    }
+
+    private void deliver(ServerMessageEvent e, User user, String channel, String text) {
+        if (user.getNick().equalsIgnoreCase(client.getNick()) || inbox == null) {
+            return;
+        }
+        if (client.getCapabilityManager().getCapability("account-tag").isPresent()) {
+            // With account-tag the server vouches per message: no tag means not logged in.
+            String account = e.getTag("account").flatMap(MessageTag::getValue).orElse(null);
+            inbox.accept(new Inbound(name(), channel, user.getNick(), account, text));
+            return;
+        }
+        String tracked = user.getAccount().orElse(null);
+        if (tracked != null) {
+            inbox.accept(new Inbound(name(), channel, user.getNick(), tracked, text));
+            return;
+        }
+        String nick = user.getNick();
+        Thread.ofVirtual().start(() -> inbox.accept(new Inbound(name(), channel, nick, whoisAccount(nick), text)));
+    }
+
+    /** Last resort: ask the server. Anything but a clear answer in time is anonymous. */
+    private String whoisAccount(String nick) {
+        CompletableFuture<String> f = whois.computeIfAbsent(nick.toLowerCase(Locale.ROOT), k -> {
+            client.commands().whois().target(nick).execute();
+            return new CompletableFuture<>();
+        });
+        try {
+            return f.get(WHOIS_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (Exception ex) {
+            return null;
+        } finally {
+            whois.remove(nick.toLowerCase(Locale.ROOT), f);
+        }
+    }
+
+    @Handler
+    public void onWhois(WhoisEvent e) {
+        CompletableFuture<String> f = whois.get(e.getWhoisData().getNick().toLowerCase(Locale.ROOT));
+        if (f != null) {
+            f.complete(e.getWhoisData().getAccount().orElse(null));
+        }
+    }
+
+    @Handler
+    public void onJoin(ChannelJoinEvent e) {
+        if (e.getActor().getNick().equalsIgnoreCase(client.getNick())) {
+            joined.add(e.getChannel().getName().toLowerCase(Locale.ROOT));
+            log.info("irc: joined {}", e.getChannel().getName());
+        }
+    }
+
+    @Handler
+    public void onConnected(ClientNegotiationCompleteEvent e) {
+        failures = 0;
+        log.info("irc: connected to {}:{} as {}", cfg.server(), cfg.port(), client.getNick());
+    }
+
+    /** Reconnect forever, with capped exponential backoff and jitter so a restarted server isn't stampeded. */
+    @Handler
+    public void onConnectionEnded(ClientConnectionEndedEvent e) {
+        joined.clear();
+        int n = Math.min(failures++, 10);
+        long base = Math.min(cfg.reconnectMax().toMillis(), 1000L << n);
+        long delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
+        log.warn("irc: connection ended ({}); reconnecting in {} ms",
+                e.getCause().map(Throwable::toString).orElse("closed"), delay);
+        if (e.canAttemptReconnect()) {
+            e.setAttemptReconnect(true);
+            e.setReconnectionDelay((int) delay);
+        }
+    }
+
+    @Override
+    public void close() {
+        client.shutdown("opsbot stopping");
+    }
+}
