@@ -76,16 +76,16 @@ mkdir -p "$run/inspircd"
 sed -e "s#@RUN@#$run#g" -e "s#@PLAIN@#$IRC_PORT#g" -e "s#@TLS@#$IRC_TLS_PORT#g" -e "s#@LINK@#$IRC_LINK_PORT#g" \
   "$here/irc/inspircd.conf" > "$run/inspircd/inspircd.conf"
 if ! { [ -f "$run/inspircd/inspircd.pid" ] && kill -0 "$(cat "$run/inspircd/inspircd.pid")" 2>/dev/null; }; then
-  /usr/sbin/inspircd --runasroot --config "$run/inspircd/inspircd.conf" >"$run/inspircd/stdout.log" 2>&1 &
+  setsid /usr/sbin/inspircd --runasroot --config "$run/inspircd/inspircd.conf" >"$run/inspircd/stdout.log" 2>&1 &
   for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$IRC_PORT") 2>/dev/null && break; sleep 0.2; done
 fi
 
 # --- Anope --------------------------------------------------------------------------------------------
-mkdir -p "$run/anope/conf" "$run/anope/data" "$run/anope/logs"
+mkdir -p "$run/anope/conf" "$run/anope/data/backups" "$run/anope/logs"   # Anope dies without backups/
 sed -e "s#@RUN@#$run#g" -e "s#@LINK@#$IRC_LINK_PORT#g" "$here/irc/services.conf" > "$run/anope/conf/services.conf"
 echo "opsbot test services" > "$run/anope/conf/services.motd"
 if ! { [ -f "$run/anope/anope.pid" ] && kill -0 "$(cat "$run/anope/anope.pid")" 2>/dev/null; }; then
-  /usr/sbin/anope --confdir="$run/anope/conf" --dbdir="$run/anope/data" --logdir="$run/anope/logs" \
+  setsid /usr/sbin/anope --confdir="$run/anope/conf" --dbdir="$run/anope/data" --logdir="$run/anope/logs" \
     --modulesdir=/usr/lib/anope --localedir=/usr/share/locale --nofork >"$run/anope/stdout.log" 2>&1 &
   echo $! > "$run/anope/anope.pid"
 fi

@@ -192,11 +192,13 @@ public final class IrcNetwork implements ChatNetwork {
         int n = Math.min(failures++, 10);
         long base = Math.min(cfg.reconnectMax().toMillis(), 1000L << n);
         long delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
-        log.warn("irc: connection ended ({}); reconnecting in {} ms",
-                e.getCause().map(Throwable::toString).orElse("closed"), delay);
+        String why = e.getCause().map(Throwable::toString).orElse("closed");
         if (e.canAttemptReconnect()) {
+            log.warn("irc: connection ended ({}); reconnecting in {} ms", why, delay);
             e.setAttemptReconnect(true);
             e.setReconnectionDelay((int) delay);
+        } else {
+            log.info("irc: disconnected ({})", why);
         }
     }
 

@@ -1,0 +1,134 @@
+package opsbot.bot.e2e;
+
+import opsbot.config.ConfigLoader;
+import opsbot.config.OpsbotConfig;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The servers testenv/up.sh started: ports, keys, the fake tools' call log, and a bot config for them. */
+final class TestEnv {
+    final Path root;
+    final Path run;
+    final Map<String, String> vars = new HashMap<>();
+    static final Path HOME = Path.of("/var/lib/opsbot-test");
+
+    TestEnv() throws IOException {
+        Path p = Path.of("").toAbsolutePath();
+        while (p != null && !Files.exists(p.resolve("testenv/ports.sh"))) p = p.getParent();
+        if (p == null) throw new IllegalStateException("testenv/ports.sh not found above " + Path.of("").toAbsolutePath());
+        root = p;
+        run = root.resolve("testenv/run");
+        for (String l : Files.readAllLines(root.resolve("testenv/ports.sh"))) {
+            int eq = l.indexOf('=');
+            if (!l.startsWith("#") && eq > 0) vars.put(l.substring(0, eq).trim(), l.substring(eq + 1).trim());
+        }
+        try (Socket s = new Socket("127.0.0.1", port("IRC_PORT"))) {
+            s.getInputStream(); // reachable
+        } catch (IOException e) {
+            throw new IllegalStateException("the test IRC server is not running: run testenv/test.sh (or testenv/up.sh)", e);
+        }
+    }
+
+    int port(String name) {
+        return Integer.parseInt(vars.get(name));
+    }
+
+    String password() {
+        return vars.get("ACCOUNT_PASSWORD");
+    }
+
+    IrcUser user(String nick, String account) throws Exception {
+        return IrcUser.connect(port("IRC_PORT"), nick, account, password());
+    }
+
+    /** Lines the fake site tools logged since the last {@link #clearCalls}. */
+    List<String> calls() throws IOException {
+        Path log = HOME.resolve("calls.log");
+        return Files.exists(log) ? Files.readAllLines(log) : List.of();
+    }
+
+    void clearCalls() throws IOException {
+        Files.deleteIfExists(HOME.resolve("calls.log"));
+    }
+
+    /** Makes a fake tool misbehave: {@code fail} with a code, or {@code hang}; null content clears. */
+    void control(String tool, String what, String content) throws IOException {
+        Path f = HOME.resolve("control").resolve(tool + "." + what);
+        if (content == null) Files.deleteIfExists(f);
+        else Files.writeString(f, content);
+    }
+
+    /** A bot config for the test servers, loaded (and so validated) through the real loader. */
+    OpsbotConfig config(Path storage, String ircServer) throws IOException {
+        String yaml = """
+                bot: {page-lines: 4, confirm-timeout: 60s}
+                irc:
+                  server: %s
+                  port: %d
+                  tls: true
+                  truststore: %s
+                  truststore-password: changeit
+                  nick: opsbot
+                  sasl: {account: opsbot, password: "${env:PW}"}
+                  channels: ["#ops", "#shared"]
+                  rate-limit: 50
+                people:
+                  - {name: alice, irc-account: alice, role: operator}
+                  - {name: bob, irc-account: bob, role: admin}
+                  - {name: carol, irc-account: carol, role: viewer}
+                channels: {"#ops": ops, "#shared": shared}
+                hosts:
+                  - {name: admin1, address: 127.0.0.1, port: %d}
+                  - {name: compute1, address: 127.0.0.1, port: %d, pair: compute4, groups: [compute], aliases: [c1]}
+                  - {name: compute4, address: 127.0.0.1, port: %d, pair: compute1, groups: [compute], aliases: [c4]}
+                  - {name: dead1, address: 127.0.0.1, port: %d}
+                  - {name: frozen1, address: 127.0.0.1, port: %d}
+                  - {name: rekeyed1, address: 127.0.0.1, port: %d}
+                ssh:
+                  user: opsbot-test
+                  private-key: %s
+                  known-hosts: %s
+                  connect-timeout: 3s
+                  command-timeout: 4s
+                  max-parallel: 8
+                commands:
+                  - name: fo
+                    role: operator
+                    kind: change
+                    flags: [{flag: K, help: dead}, {flag: a, help: all}, {flag: m, help: back}]
+                    args: [{name: host, type: host}]
+                    on: {host: admin1}
+                    run: "utils/FailOver.pl {flags} {host}"
+                  - name: srv
+                    role: operator
+                    kind: change
+                    args: [{name: target, type: hosts}, {name: action, type: enum, values: [start, stop]}]
+                    on: {arg: target}
+                    run: "srv all {action}"
+                  - name: status
+                    role: viewer
+                    kind: read
+                    args: [{name: target, type: hosts}]
+                    on: {arg: target}
+                    run: "srv all status"
+                  - name: uptime
+                    role: viewer
+                    kind: read
+                    args: [{name: target, type: hosts}]
+                    on: {arg: target}
+                    run: "uptime"
+                storage: {path: %s}
+                """.formatted(ircServer, port("IRC_TLS_PORT"), run.resolve("truststore.p12"), port("SSH_PORT"),
+                port("SSH_PORT"), port("SSH_PORT"), port("SSH_DEAD_PORT"), port("SSH_DEAD_PORT") - 1,
+                port("SSH_REKEYED_PORT"), run.resolve("client_key"), run.resolve("known_hosts"), storage.resolve("opsbot"));
+        ConfigLoader.Result r = new ConfigLoader(Map.of("PW", password())::get, true).load("e2e.yml", yaml, null);
+        if (r instanceof ConfigLoader.Result.Invalid i) throw new IllegalStateException(i.report());
+        return ((ConfigLoader.Result.Loaded) r).config();
+    }
+}

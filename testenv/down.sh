@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Stops the test servers started by up.sh. Keeps keys, certificates and the services database.
+set -uo pipefail
+run="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/run"
+stop() { # pidfile
+  [ -f "$1" ] || return 0
+  local pid; pid=$(cat "$1")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+  fi
+  rm -f "$1"
+}
+stop "$run/anope/anope.pid"
+stop "$run/inspircd/inspircd.pid"
+stop "$run/sshd_a.pid"
+stop "$run/sshd_b.pid"
+exit 0
