@@ -5,7 +5,7 @@
 # private instances bound to loopback only.
 set -euo pipefail
 need=()
-for p in inspircd anope openssh-server openssh-client; do
+for p in inspircd anope openssh-server openssh-client openssl; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

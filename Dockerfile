@@ -1,0 +1,18 @@
+# opsbot: build with Maven, run on a Java 21 runtime as a non-root user.
+# Mount the configuration at /etc/opsbot (opsbot.yml, the SSH key, known_hosts); data lives in /var/lib/opsbot.
+FROM maven:3.9-eclipse-temurin-21 AS build
+WORKDIR /src
+COPY pom.xml .
+COPY config config
+COPY commands commands
+COPY bot bot
+RUN mvn -B -ntp -q package -DskipTests
+
+FROM eclipse-temurin:21-jre
+RUN useradd --system --home-dir /var/lib/opsbot --create-home --shell /usr/sbin/nologin opsbot
+COPY --from=build /src/bot/target/opsbot.jar /opt/opsbot/opsbot.jar
+USER opsbot
+WORKDIR /var/lib/opsbot
+VOLUME ["/var/lib/opsbot"]
+ENTRYPOINT ["java", "-XX:+UseSerialGC", "-Xss512k", "-jar", "/opt/opsbot/opsbot.jar"]
+CMD ["run", "--config", "/etc/opsbot/opsbot.yml"]
