@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops the test servers started by up.sh. Keeps keys, certificates and the services database.
 set -uo pipefail
-run="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/run"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ports.sh"
+run="$RUN_DIR"
 stop() { # pidfile
   [ -f "$1" ] || return 0
   local pid; pid=$(cat "$1")

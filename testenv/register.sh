@@ -28,5 +28,5 @@ for n in "$@"; do
     if register "$n"; then ok=1; break; fi
     sleep 1
   done
-  [ $ok -eq 1 ] || { echo "register.sh: could not register $n (are services linked? see testenv/run/anope/)" >&2; exit 1; }
+  [ $ok -eq 1 ] || { echo "register.sh: could not register $n (are services linked? see $RUN_DIR/anope/)" >&2; exit 1; }
 done

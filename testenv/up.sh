@@ -2,13 +2,13 @@
 # Starts the real servers the end-to-end tests use, on loopback only, idempotently:
 #   InspIRCd 3 (plain 16667, TLS 16697 on 127.0.0.1 and ::1) linked to Anope 2 services (NickServ, SASL);
 #   OpenSSH sshd on 127.0.0.1:22022 (the "hosts") and 127.0.0.1:22023 (a host whose key has "changed").
-# Writes everything under testenv/run/ and prints nothing on success but a summary line.
+# Keeps its state under $RUN_DIR (ports.sh) and prints one summary line on success.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-run="$here/run"
+. "$here/ports.sh"
+run="$RUN_DIR"
 mkdir -p "$run"
 . "$here/../scripts/jdk.sh"
-. "$here/ports.sh"
 
 # --- test user whose home holds the fake site tools -------------------------------------------------
 user=opsbot-test

@@ -23,11 +23,11 @@ final class TestEnv {
         while (p != null && !Files.exists(p.resolve("testenv/ports.sh"))) p = p.getParent();
         if (p == null) throw new IllegalStateException("testenv/ports.sh not found above " + Path.of("").toAbsolutePath());
         root = p;
-        run = root.resolve("testenv/run");
         for (String l : Files.readAllLines(root.resolve("testenv/ports.sh"))) {
             int eq = l.indexOf('=');
             if (!l.startsWith("#") && eq > 0) vars.put(l.substring(0, eq).trim(), l.substring(eq + 1).trim());
         }
+        run = Path.of(vars.get("RUN_DIR"));
         try (Socket s = new Socket("127.0.0.1", port("IRC_PORT"))) {
             s.getInputStream(); // reachable
         } catch (IOException e) {
