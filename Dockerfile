@@ -11,8 +11,9 @@ RUN mvn -B -ntp -q package -DskipTests
 FROM eclipse-temurin:21-jre
 RUN useradd --system --home-dir /var/lib/opsbot --create-home --shell /usr/sbin/nologin opsbot
 COPY --from=build /src/bot/target/opsbot.jar /opt/opsbot/opsbot.jar
+COPY scripts/jvm.options /opt/opsbot/jvm.options
 USER opsbot
 WORKDIR /var/lib/opsbot
 VOLUME ["/var/lib/opsbot"]
-ENTRYPOINT ["java", "-XX:+UseSerialGC", "-Xss512k", "-jar", "/opt/opsbot/opsbot.jar"]
+ENTRYPOINT ["java", "@/opt/opsbot/jvm.options", "-jar", "/opt/opsbot/opsbot.jar"]
 CMD ["run", "--config", "/etc/opsbot/opsbot.yml"]

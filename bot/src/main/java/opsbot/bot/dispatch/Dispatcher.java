@@ -95,12 +95,20 @@ public final class Dispatcher implements AutoCloseable {
         if (text == null) {
             return;
         }
+        log.info("{} {} {}({}): {}", in.network(), in.isPrivate() ? "private" : in.channel(), in.nick(),
+                in.account() == null ? "-" : in.account(), logSafe(text));
         try {
             dispatch(in, text);
         } catch (RuntimeException e) {
             log.error("dispatch failed for {} on {}: {}", in.nick(), in.network(), in.text(), e);
             reply(in, List.of("internal error (logged); nothing was run"));
         }
+    }
+
+    /** Chat text in a log line: no control characters (no forged log lines), bounded. */
+    private static String logSafe(String text) {
+        String s = text.replaceAll("\\p{Cntrl}", "?");
+        return s.length() > 200 ? s.substring(0, 200) + "…" : s;
     }
 
     private void dispatch(Inbound in, String text) {

@@ -55,7 +55,7 @@ public final class IrcNetwork implements ChatNetwork {
         this.cfg = cfg;
         Client.Builder b = Client.builder()
                 .nick(cfg.nick()).user(cfg.nick()).realName("opsbot")
-                .management().messageSendingQueueSupplier(c -> new TokenBucketSender(c, cfg.rateLimit())).then()
+                .management().messageSendingQueueSupplier(c -> new PacedSender(cfg.rateLimit())).then()
                 .listeners().exception(e -> log.warn("irc: {}", e.toString())).then();
         Client.Builder.Server s = b.server().host(cfg.server())
                 .port(cfg.port(), cfg.tls() ? Client.Builder.Server.SecurityType.SECURE

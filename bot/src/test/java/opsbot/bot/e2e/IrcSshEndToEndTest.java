@@ -4,6 +4,8 @@ import opsbot.bot.Bot;
 import opsbot.bot.irc.IrcNetwork;
 import opsbot.bot.store.Attempt;
 import opsbot.bot.store.Store;
+import opsbot.bot.testkit.IrcUser;
+import opsbot.bot.testkit.TestEnv;
 import opsbot.config.OpsbotConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,4 +1,4 @@
-package opsbot.bot.e2e;
+package opsbot.bot.testkit;
 
 import java.io.BufferedReader;
 import java.io.Closeable;
@@ -18,16 +18,16 @@ import java.util.function.Predicate;
  * A person on the test IRC network, speaking raw IRC over loopback: optionally logged in by SASL PLAIN
  * (so the server tags their messages with their account), otherwise anonymous.
  */
-final class IrcUser implements Closeable {
+public final class IrcUser implements Closeable {
     /** A PRIVMSG as received: who sent it, to where, and the text. */
-    record Msg(String from, String target, String text) {
+    public record Msg(String from, String target, String text) {
     }
 
     private final Socket socket;
     private final OutputStream out;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final BlockingQueue<Msg> messages = new LinkedBlockingQueue<>();
-    final String nick;
+    public final String nick;
 
     private IrcUser(String nick, Socket socket) throws IOException {
         this.nick = nick;
@@ -35,8 +35,10 @@ final class IrcUser implements Closeable {
         this.out = socket.getOutputStream();
     }
 
-    static IrcUser connect(int port, String nick, String account, String password) throws Exception {
-        IrcUser u = new IrcUser(nick, new Socket("127.0.0.1", port));
+    public static IrcUser connect(int port, String nick, String account, String password) throws Exception {
+        Socket socket = new Socket("127.0.0.1", port);
+        socket.setTcpNoDelay(true); // a person's line goes out at once, as from any IRC client
+        IrcUser u = new IrcUser(nick, socket);
         Thread.ofVirtual().start(u::readLoop);
         u.send("CAP LS 302");
         u.send("NICK " + nick);
@@ -58,26 +60,26 @@ final class IrcUser implements Closeable {
         return u;
     }
 
-    void join(String channel) throws Exception {
+    public void join(String channel) throws Exception {
         send("JOIN " + channel);
         await(l -> l.contains(" 366 ") && l.contains(channel), Duration.ofSeconds(10));
     }
 
-    void say(String target, String text) throws IOException {
+    public void say(String target, String text) throws IOException {
         send("PRIVMSG " + target + " :" + text);
     }
 
-    synchronized void send(String line) throws IOException {
+    public synchronized void send(String line) throws IOException {
         sendRaw((line + "\r\n").getBytes(StandardCharsets.UTF_8));
     }
 
-    synchronized void sendRaw(byte[] bytes) throws IOException {
+    public synchronized void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
     }
 
     /** The next message from {@code from} whose text matches; earlier non-matching ones are dropped. */
-    Msg expect(String from, Predicate<String> text, Duration max) throws InterruptedException {
+    public Msg expect(String from, Predicate<String> text, Duration max) throws InterruptedException {
         long end = System.nanoTime() + max.toNanos();
         while (true) {
             Msg m = messages.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -86,12 +88,18 @@ final class IrcUser implements Closeable {
         }
     }
 
-    Msg next(String from, Duration max) throws InterruptedException {
+    public Msg next(String from, Duration max) throws InterruptedException {
         return expect(from, t -> true, max);
     }
 
-    void drain() {
+    /** The next raw server line (tags stripped) matching {@code p}, e.g. someone's JOIN. */
+    public String awaitLine(Predicate<String> p, Duration max) throws InterruptedException {
+        return await(p, max);
+    }
+
+    public void drain() {
         messages.clear();
+        lines.clear();
     }
 
     private String await(Predicate<String> p, Duration max) throws InterruptedException {

@@ -1,4 +1,4 @@
-package opsbot.bot.e2e;
+package opsbot.bot.testkit;
 
 import opsbot.config.ConfigLoader;
 import opsbot.config.OpsbotConfig;
@@ -12,13 +12,13 @@ import java.util.List;
 import java.util.Map;
 
 /** The servers testenv/up.sh started: ports, keys, the fake tools' call log, and a bot config for them. */
-final class TestEnv {
-    final Path root;
-    final Path run;
-    final Map<String, String> vars = new HashMap<>();
-    static final Path HOME = Path.of("/var/lib/opsbot-test");
+public final class TestEnv {
+    public final Path root;
+    public final Path run;
+    public final Map<String, String> vars = new HashMap<>();
+    public static final Path HOME = Path.of("/var/lib/opsbot-test");
 
-    TestEnv() throws IOException {
+    public TestEnv() throws IOException {
         Path p = Path.of("").toAbsolutePath();
         while (p != null && !Files.exists(p.resolve("testenv/ports.sh"))) p = p.getParent();
         if (p == null) throw new IllegalStateException("testenv/ports.sh not found above " + Path.of("").toAbsolutePath());
@@ -35,38 +35,46 @@ final class TestEnv {
         }
     }
 
-    int port(String name) {
+    public int port(String name) {
         return Integer.parseInt(vars.get(name));
     }
 
-    String password() {
+    public String password() {
         return vars.get("ACCOUNT_PASSWORD");
     }
 
-    IrcUser user(String nick, String account) throws Exception {
+    public IrcUser user(String nick, String account) throws Exception {
         return IrcUser.connect(port("IRC_PORT"), nick, account, password());
     }
 
     /** Lines the fake site tools logged since the last {@link #clearCalls}. */
-    List<String> calls() throws IOException {
+    public List<String> calls() throws IOException {
         Path log = HOME.resolve("calls.log");
         return Files.exists(log) ? Files.readAllLines(log) : List.of();
     }
 
-    void clearCalls() throws IOException {
+    public void clearCalls() throws IOException {
         Files.deleteIfExists(HOME.resolve("calls.log"));
     }
 
     /** Makes a fake tool misbehave: {@code fail} with a code, or {@code hang}; null content clears. */
-    void control(String tool, String what, String content) throws IOException {
+    public void control(String tool, String what, String content) throws IOException {
         Path f = HOME.resolve("control").resolve(tool + "." + what);
         if (content == null) Files.deleteIfExists(f);
         else Files.writeString(f, content);
     }
 
     /** A bot config for the test servers, loaded (and so validated) through the real loader. */
-    OpsbotConfig config(Path storage, String ircServer) throws IOException {
-        String yaml = """
+    public OpsbotConfig config(Path storage, String ircServer) throws IOException {
+        ConfigLoader.Result r = new ConfigLoader(Map.of("PW", password())::get, true)
+                .load("e2e.yml", yaml(storage, ircServer, "opsbot"), null);
+        if (r instanceof ConfigLoader.Result.Invalid i) throw new IllegalStateException(i.report());
+        return ((ConfigLoader.Result.Loaded) r).config();
+    }
+
+    /** The YAML of that config; the SASL password is read from the environment variable PW. */
+    public String yaml(Path storage, String ircServer, String nick) {
+        return """
                 bot: {page-lines: 4, confirm-timeout: 60s}
                 irc:
                   server: %s
@@ -74,7 +82,7 @@ final class TestEnv {
                   tls: true
                   truststore: %s
                   truststore-password: changeit
-                  nick: opsbot
+                  nick: %s
                   sasl: {account: opsbot, password: "${env:PW}"}
                   channels: ["#ops", "#shared"]
                   rate-limit: 50
@@ -124,11 +132,8 @@ final class TestEnv {
                     on: {arg: target}
                     run: "uptime"
                 storage: {path: %s}
-                """.formatted(ircServer, port("IRC_TLS_PORT"), run.resolve("truststore.p12"), port("SSH_PORT"),
+                """.formatted(ircServer, port("IRC_TLS_PORT"), run.resolve("truststore.p12"), nick, port("SSH_PORT"),
                 port("SSH_PORT"), port("SSH_PORT"), port("SSH_DEAD_PORT"), port("SSH_DEAD_PORT") - 1,
                 port("SSH_REKEYED_PORT"), run.resolve("client_key"), run.resolve("known_hosts"), storage.resolve("opsbot"));
-        ConfigLoader.Result r = new ConfigLoader(Map.of("PW", password())::get, true).load("e2e.yml", yaml, null);
-        if (r instanceof ConfigLoader.Result.Invalid i) throw new IllegalStateException(i.report());
-        return ((ConfigLoader.Result.Loaded) r).config();
     }
 }

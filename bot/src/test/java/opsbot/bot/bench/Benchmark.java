@@ -1,0 +1,177 @@
+package opsbot.bot.bench;
+
+import opsbot.bot.testkit.IrcUser;
+import opsbot.bot.testkit.TestEnv;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Prints opsbot's latency and memory figures against the real test servers (testenv/up.sh), in one run:
+ * <ul>
+ *   <li>chat line → result reply of a read command on a warm host, beside OpenSSH's own {@code ssh host cmd}
+ *       (fresh, and over a warm ControlMaster) for the same command;</li>
+ *   <li>{@code !ping} round trip;</li>
+ *   <li>cold start of the packaged jar to "joined #ops", and resident memory when idle.</li>
+ * </ul>
+ * The bot runs as its own process from {@code bot/target/opsbot.jar} with {@code scripts/jvm.options}.
+ * Usage: testenv/bench.sh
+ */
+public final class Benchmark {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final String NICK = "benchbot";
+
+    public static void main(String[] args) throws Exception {
+        TestEnv env = new TestEnv();
+        Path jar = env.root.resolve("bot/target/opsbot.jar");
+        if (!Files.exists(jar)) throw new IllegalStateException("build first: mvn package (" + jar + ")");
+        Path dir = Files.createTempDirectory("opsbot-bench");
+        Path cfg = dir.resolve("opsbot.yml");
+        Files.writeString(cfg, env.yaml(dir, "localhost", NICK).replace("rate-limit: 50", "rate-limit: 1000"));
+
+        IrcUser alice = env.user("alice_bench", "alice");
+        alice.join("#ops");
+        alice.drain();
+
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "@" + env.root.resolve("scripts/jvm.options"),
+                "-jar", jar.toString(), "run", "--config", cfg.toString());
+        pb.environment().put("PW", env.password());
+        pb.redirectErrorStream(true).redirectOutput(dir.resolve("bot.log").toFile());
+        long t0 = System.nanoTime();
+        Process bot = pb.start();
+        try {
+            alice.awaitLine(l -> l.startsWith(":" + NICK + "!") && l.contains(" JOIN ") && l.contains("#ops"), WAIT);
+            double coldMs = (System.nanoTime() - t0) / 1e6;
+
+            // warm up: JIT, the SSH session to compute1, the store
+            for (int i = 0; i < 20; i++) {
+                roundTrip(alice, "!ping", "pong");
+                roundTrip(alice, "!status c1", "✓ status");
+            }
+            // !ping twice: back to back (CPUs busy), and one every 25 ms (CPUs idle in between, where this
+            // VM pays about 1 ms per thread wake-up). Each beside the server's own relay floor, measured the
+            // same way. The bench config's rate limit (1000 lines/s) keeps the pacing out of the figures.
+            IrcUser bob = env.user("bob_bench", "bob");
+            List<Double> ping = new ArrayList<>(), pingIdle = new ArrayList<>();
+            List<Double> relay = new ArrayList<>(), relayIdle = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                ping.add(roundTrip(alice, "!ping", "pong"));
+                relay.add(relay(alice, bob, i));
+            }
+            for (int i = 0; i < 300; i++) {
+                Thread.sleep(25);
+                pingIdle.add(roundTrip(alice, "!ping", "pong"));
+                Thread.sleep(25);
+                relayIdle.add(relay(alice, bob, i));
+            }
+            bob.close();
+            List<Double> cmd = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                cmd.add(roundTrip(alice, "!status c1", "✓ status"));
+            }
+
+            List<String> ssh = List.of("ssh", "-i", env.run.resolve("client_key").toString(), "-p", env.vars.get("SSH_PORT"),
+                    "-o", "UserKnownHostsFile=" + env.run.resolve("known_hosts"), "-o", "StrictHostKeyChecking=yes",
+                    "-o", "BatchMode=yes");
+            List<Double> fresh = new ArrayList<>();
+            for (int i = 0; i < 30; i++) fresh.add(time(concat(ssh, List.of("opsbot-test@127.0.0.1", "srv all status"))));
+            Path sock = dir.resolve("cm.sock");
+            List<String> cm = concat(ssh, List.of("-o", "ControlPath=" + sock, "-o", "ControlMaster=auto", "-o", "ControlPersist=60"));
+            time(concat(cm, List.of("opsbot-test@127.0.0.1", "true")));
+            List<Double> master = new ArrayList<>();
+            for (int i = 0; i < 50; i++) master.add(time(concat(cm, List.of("opsbot-test@127.0.0.1", "srv all status"))));
+            new ProcessBuilder(concat(cm, List.of("-O", "exit", "opsbot-test@127.0.0.1"))).redirectErrorStream(true)
+                    .redirectOutput(new File("/dev/null")).start().waitFor();
+
+            Thread.sleep(5000); // idle
+            long rssKb = rssKb(bot.pid());
+
+            System.out.println("opsbot benchmark (loopback: InspIRCd 3 + TLS, OpenSSH " + sshVersion() + ")");
+            row("read command, chat line -> result reply (warm host)", cmd);
+            row("  OpenSSH `ssh host cmd`, fresh connection", fresh);
+            row("  OpenSSH `ssh host cmd`, warm ControlMaster", master);
+            System.out.printf(Locale.ROOT, "  ratio opsbot/fresh ssh (median): %.2f   (target <= 0.30)%n",
+                    median(cmd) / median(fresh));
+            row("!ping round trip, back to back", ping);
+            row("  floor: the IRC server relaying a line there and back", relay);
+            row("!ping round trip, one every 25 ms (idle CPUs between)", pingIdle);
+            row("  floor: the same relay, one every 25 ms", relayIdle);
+            System.out.printf(Locale.ROOT, "  target: median < 2 ms%n");
+            System.out.printf(Locale.ROOT, "cold start to joined #ops: %.0f ms%n", coldMs);
+            System.out.printf(Locale.ROOT, "resident memory when idle: %d MB   (target <= 128 MB)%n", rssKb / 1024);
+        } finally {
+            bot.destroy();
+            bot.waitFor();
+            alice.close();
+            env.clearCalls();
+        }
+    }
+
+    private static double roundTrip(IrcUser u, String line, String expect) throws Exception {
+        long t = System.nanoTime();
+        u.say("#ops", line);
+        u.expect(NICK, s -> s.startsWith(expect), WAIT);
+        double ms = (System.nanoTime() - t) / 1e6;
+        u.drain();
+        return ms;
+    }
+
+    /** alice → bob → alice through the server alone. */
+    private static double relay(IrcUser alice, IrcUser bob, int i) throws Exception {
+        long t = System.nanoTime();
+        alice.say(bob.nick, "x" + i);
+        bob.expect(alice.nick, x -> true, WAIT);
+        bob.say(alice.nick, "y" + i);
+        alice.expect(bob.nick, x -> true, WAIT);
+        return (System.nanoTime() - t) / 1e6;
+    }
+
+    private static double time(List<String> cmd) throws Exception {
+        long t = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
+        if (p.waitFor() != 0) throw new IllegalStateException("failed: " + cmd);
+        return (System.nanoTime() - t) / 1e6;
+    }
+
+    private static long rssKb(long pid) throws Exception {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("\\D", ""));
+        }
+        return -1;
+    }
+
+    private static String sshVersion() throws Exception {
+        Process p = new ProcessBuilder("ssh", "-V").redirectErrorStream(true).start();
+        String v = new String(p.getInputStream().readAllBytes()).trim();
+        p.waitFor();
+        return v.split("[ ,]")[0];
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> r = new ArrayList<>(a);
+        r.addAll(b);
+        return r;
+    }
+
+    private static double median(List<Double> xs) {
+        return pct(xs, 50);
+    }
+
+    private static double pct(List<Double> xs, double p) {
+        List<Double> s = new ArrayList<>(xs);
+        Collections.sort(s);
+        int i = (int) Math.ceil(p / 100.0 * s.size()) - 1;
+        return s.get(Math.max(0, Math.min(s.size() - 1, i)));
+    }
+
+    private static void row(String what, List<Double> xs) {
+        System.out.printf(Locale.ROOT, "%-55s median %7.2f ms   p99 %7.2f ms   (n=%d)%n", what, median(xs), pct(xs, 99), xs.size());
+    }
+}
