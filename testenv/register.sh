@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Registers NickServ accounts (password from ports.sh) over a plain loopback connection. An account that
-# exists already is fine: Anope's database keeps them between runs.
+# Registers NickServ accounts (password from ports.sh) over a plain loopback connection, once: Anope's
+# database keeps them between runs.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/ports.sh"
@@ -15,14 +15,18 @@ register() {
       *" 001 "*) printf 'PRIVMSG NickServ :REGISTER %s %s@example.com\r\n' "$ACCOUNT_PASSWORD" "$nick" >&3 ;;
       *NickServ*registered*|*NickServ*already*|*"isn't"*|*NickServ*"is reserved"*)
         printf 'QUIT\r\n' >&3; exec 3>&-; return 0 ;;
-      *" 433 "*) nick="${nick}_"; printf 'NICK %s\r\n' "$nick" >&3 ;;
+      *" 401 "*) printf 'QUIT\r\n' >&3; exec 3>&-; return 1 ;;   # services not linked (yet): try again soon
+      *" 433 "*) printf 'QUIT\r\n' >&3; exec 3>&-; return 1 ;;   # the nick is in use right now
     esac
   done
   exec 3>&-
   return 1
 }
-# Services need a moment after linking; retry for up to ~20 s.
+# Services need a moment after linking; retry for up to ~20 s. Accounts already in the services database
+# are skipped: connecting under their nick would take it from a bot that is reconnecting just then.
+db="$RUN_DIR/anope/data/anope.db"
 for n in "$@"; do
+  if [ -f "$db" ] && grep -qx "DATA display $n" "$db"; then continue; fi
   ok=0
   for attempt in $(seq 20); do
     if register "$n"; then ok=1; break; fi

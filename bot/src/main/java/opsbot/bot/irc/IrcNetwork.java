@@ -8,6 +8,8 @@ import org.kitteh.irc.client.library.Client;
 import org.kitteh.irc.client.library.element.MessageTag;
 import org.kitteh.irc.client.library.element.User;
 import org.kitteh.irc.client.library.event.channel.ChannelJoinEvent;
+import org.kitteh.irc.client.library.event.channel.ChannelKickEvent;
+import org.kitteh.irc.client.library.event.channel.ChannelPartEvent;
 import org.kitteh.irc.client.library.event.channel.ChannelMessageEvent;
 import org.kitteh.irc.client.library.event.client.ClientNegotiationCompleteEvent;
 import org.kitteh.irc.client.library.event.connection.ClientConnectionEndedEvent;
@@ -28,6 +30,8 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -50,6 +54,12 @@ public final class IrcNetwork implements ChatNetwork {
     private final ConcurrentHashMap<String, CompletableFuture<String>> whois = new ConcurrentHashMap<>();
     private volatile Consumer<Inbound> inbox;
     private volatile int failures;
+    private volatile boolean connected;
+    private final ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "irc-upkeep");
+        t.setDaemon(true);
+        return t;
+    });
 
     public IrcNetwork(IrcConfig cfg) {
         this.cfg = cfg;
@@ -93,6 +103,29 @@ public final class IrcNetwork implements ChatNetwork {
         this.inbox = inbox;
         client.addChannel(cfg.channels().toArray(new String[0]));
         client.connect();
+        upkeep.scheduleWithFixedDelay(this::upkeep, 15, 15, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Keeps the bot where it belongs whatever happened meanwhile (reconnect, kick, a ghost holding its
+     * nick after a netsplit): joins every configured channel it is not in, and takes its nick back.
+     */
+    private void upkeep() {
+        if (!connected) {
+            return;
+        }
+        try {
+            for (String ch : cfg.channels()) {
+                if (!isJoined(ch)) {
+                    client.sendRawLine("JOIN " + ch);
+                }
+            }
+            if (!client.getNick().equalsIgnoreCase(cfg.nick())) {
+                client.setNick(cfg.nick());
+            }
+        } catch (RuntimeException e) {
+            log.warn("irc: upkeep failed: {}", e.toString());
+        }
     }
 
     @Override
@@ -182,12 +215,30 @@ public final class IrcNetwork implements ChatNetwork {
     @Handler
     public void onConnected(ClientNegotiationCompleteEvent e) {
         failures = 0;
+        connected = true;
         log.info("irc: connected to {}:{} as {}", cfg.server(), cfg.port(), client.getNick());
+        upkeep.execute(this::upkeep);
+    }
+
+    @Handler
+    public void onPart(ChannelPartEvent e) {
+        if (e.getActor().getNick().equalsIgnoreCase(client.getNick())) {
+            joined.remove(e.getChannel().getName().toLowerCase(Locale.ROOT));
+        }
+    }
+
+    @Handler
+    public void onKick(ChannelKickEvent e) {
+        if (e.getTarget().getNick().equalsIgnoreCase(client.getNick())) {
+            joined.remove(e.getChannel().getName().toLowerCase(Locale.ROOT));
+            log.warn("irc: kicked from {} by {}: {}", e.getChannel().getName(), e.getActor().getName(), e.getMessage());
+        }
     }
 
     /** Reconnect forever, with capped exponential backoff and jitter so a restarted server isn't stampeded. */
     @Handler
     public void onConnectionEnded(ClientConnectionEndedEvent e) {
+        connected = false;
         joined.clear();
         int n = Math.min(failures++, 10);
         long base = Math.min(cfg.reconnectMax().toMillis(), 1000L << n);
@@ -204,6 +255,7 @@ public final class IrcNetwork implements ChatNetwork {
 
     @Override
     public void close() {
+        upkeep.shutdownNow();
         client.shutdown("opsbot stopping");
     }
 }

@@ -1,0 +1,85 @@
+package opsbot.bot;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class MainTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String stdin, String... args) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = Main.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void demoShowsConfirmationAndDryRunPlan() throws Exception {
+        Run r = run("!help\n!fo -K compute4\n!y\n", "demo");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("<opsbot> you may run here: fo(failover)"), r.out());
+        assertTrue(r.out().contains("<opsbot> confirm with !y within 60s: admin1: utils/FailOver.pl -K compute4"), r.out());
+        assertTrue(r.out().contains("<opsbot> dry-run: would run on admin1 (10.0.0.10): utils/FailOver.pl -K compute4"), r.out());
+    }
+
+    @Test
+    void checkConfigListsEveryProblemWithItsLine() throws Exception {
+        Path f = dir.resolve("bad.yml");
+        Files.writeString(f, """
+                hosts:
+                  - {name: compute1, address: 10.0.1.1, pair: compute9}
+                ssh: {user: opsbot, private-key: nokey, known-hosts: noknown}
+                """);
+        Run r = run("", "check-config", f.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(f + ":2: unknown host in pair"), r.err());
+        assertTrue(r.err().contains(f + ":3: private key " + dir.resolve("nokey") + " does not exist"), r.err());
+        assertTrue(r.err().contains("3 problems"), r.err());
+    }
+
+    @Test
+    void refusesToRunOnAnInvalidConfig() throws Exception {
+        Path f = dir.resolve("bad.yml");
+        Files.writeString(f, "irc: {server: irc.example.net, nick: opsbot}\nbogus: 1\n");
+        Run r = run("", "run", "--config", f.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("unknown key 'bogus'"), r.err());
+        assertTrue(r.err().contains("not starting"), r.err());
+    }
+
+    @Test
+    void checkConfigAcceptsAValidFile() throws Exception {
+        Files.writeString(dir.resolve("key"), "k");
+        Files.writeString(dir.resolve("known"), "");
+        Path f = dir.resolve("ok.yml");
+        Files.writeString(f, """
+                hosts: [{name: admin1, address: 10.0.0.10}]
+                ssh: {user: opsbot, private-key: key, known-hosts: known}
+                commands:
+                  - {name: slots, kind: read, role: viewer, on: {host: admin1}, run: audit_slots}
+                """);
+        Run r = run("", "check-config", f.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("ok (1 hosts, 1 commands, 0 people)"), r.out());
+    }
+
+    @Test
+    void usageErrorsExitTwo() throws Exception {
+        assertEquals(2, run("").code());
+        assertEquals(2, run("", "frobnicate").code());
+        assertEquals(2, run("", "check-config").code());
+    }
+}
