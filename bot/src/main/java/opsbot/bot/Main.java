@@ -103,9 +103,6 @@ public final class Main {
 
     /** The bundled example config, with the console user as a local admin, a throwaway store, and dry-run. */
     private static int demo(InputStream stdin, PrintStream out, PrintStream err) throws Exception {
-        if (System.getProperty("OPSBOT_LOG_LEVEL") == null) {
-            System.setProperty("OPSBOT_LOG_LEVEL", "WARN");
-        }
         String text;
         try (InputStream in = Main.class.getResourceAsStream("/opsbot/examples/opsbot.yml")) {
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);

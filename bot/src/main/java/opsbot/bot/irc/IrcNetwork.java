@@ -12,6 +12,7 @@ import org.kitteh.irc.client.library.event.channel.ChannelKickEvent;
 import org.kitteh.irc.client.library.event.channel.ChannelPartEvent;
 import org.kitteh.irc.client.library.event.channel.ChannelMessageEvent;
 import org.kitteh.irc.client.library.event.client.ClientNegotiationCompleteEvent;
+import org.kitteh.irc.client.library.event.client.ClientReceiveNumericEvent;
 import org.kitteh.irc.client.library.event.connection.ClientConnectionEndedEvent;
 import org.kitteh.irc.client.library.event.helper.ServerMessageEvent;
 import org.kitteh.irc.client.library.event.user.PrivateMessageEvent;
@@ -201,6 +202,17 @@ public final class IrcNetwork implements ChatNetwork {
         CompletableFuture<String> f = whois.get(e.getWhoisData().getNick().toLowerCase(Locale.ROOT));
         if (f != null) {
             f.complete(e.getWhoisData().getAccount().orElse(null));
+        }
+    }
+
+    /** Errors about our own sends ("cannot send to channel", "no such nick") are worth a log line at 3am. */
+    @Handler
+    public void onNumeric(ClientReceiveNumericEvent e) {
+        switch (e.getNumeric()) {
+            case 401, 403, 404, 405, 442, 471, 473, 474, 475, 477, 433, 432 ->
+                    log.warn("irc: server says {} {}", e.getNumeric(), String.join(" ", e.getParameters()));
+            default -> {
+            }
         }
     }
 

@@ -119,6 +119,7 @@ class DispatcherTest {
     void privateMessagesAreForKnownPeopleOnly() throws Exception {
         say("alice", null, "uptime c1");
         assertTrue(reply().startsWith("alice ✓ uptime · compute1"));
+        assertEquals("alice out of compute1", reply());
         say(null, null, "uptime c1");
         assertEquals("someone denied: private commands are for known people; you are not logged in to services", reply());
     }

@@ -81,11 +81,21 @@ public final class IrcUser implements Closeable {
     /** The next message from {@code from} whose text matches; earlier non-matching ones are dropped. */
     public Msg expect(String from, Predicate<String> text, Duration max) throws InterruptedException {
         long end = System.nanoTime() + max.toNanos();
+        java.util.List<Msg> skipped = new java.util.ArrayList<>();
         while (true) {
             Msg m = messages.poll(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (m == null) throw new AssertionError(nick + ": no matching message from " + from + " within " + max);
+            if (m == null) {
+                throw new AssertionError(nick + ": no matching message from " + from + " within " + max
+                        + "; got instead: " + skipped + "; recent server lines: " + recent(lines, 20));
+            }
             if (m.from().equalsIgnoreCase(from) && text.test(m.text())) return m;
+            skipped.add(m);
         }
+    }
+
+    private static java.util.List<String> recent(java.util.Collection<String> all, int n) {
+        java.util.List<String> l = java.util.List.copyOf(all);
+        return l.subList(Math.max(0, l.size() - n), l.size());
     }
 
     public Msg next(String from, Duration max) throws InterruptedException {
@@ -99,7 +109,6 @@ public final class IrcUser implements Closeable {
 
     public void drain() {
         messages.clear();
-        lines.clear();
     }
 
     private String await(Predicate<String> p, Duration max) throws InterruptedException {
