@@ -246,6 +246,22 @@ class IrcSshEndToEndTest {
 
     @Test
     @Order(10)
+    void brokenPooledSessionIsReopenedTransparently() throws Exception {
+        alice.say("#ops", "!status c1");
+        assertTrue(botSays(alice, "status ·").startsWith("✓ status · compute1 · exit 0"));
+        // Kill the sshd processes serving opsbot's pooled sessions (as a host reboot or sshd restart would).
+        Process kill = new ProcessBuilder("pkill", "-KILL", "-f", "sshd: opsbot-test").inheritIO().start();
+        assertEquals(0, kill.waitFor(), "there were pooled sessions to kill");
+        env.clearCalls();
+        alice.drain();
+        alice.say("#ops", "!status c1");
+        String r = botSays(alice, "status ·");
+        assertTrue(r.startsWith("✓ status · compute1 · exit 0"), r);
+        assertEquals(List.of("srv [all] [status]"), env.calls(), "ran exactly once");
+    }
+
+    @Test
+    @Order(11)
     void attemptsSurviveARestart() throws Exception {
         bot.close();
         bot = null;
