@@ -41,8 +41,4 @@ public record OpsbotConfig(BotConfig bot, IrcConfig irc, List<Person> people, Ma
     public OpsbotConfig withSsh(SshConfig s) {
         return new OpsbotConfig(bot, irc, people, channels, hosts, s, commands, storage);
     }
-
-    public OpsbotConfig withHosts(List<HostConfig> h) {
-        return new OpsbotConfig(bot, irc, people, channels, h, ssh, commands, storage);
-    }
 }

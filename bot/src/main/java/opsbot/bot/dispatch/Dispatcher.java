@@ -170,9 +170,7 @@ public final class Dispatcher implements AutoCloseable {
                 yield List.of(p == null ? "nothing pending for you here" : "cancelled: " + p.plan().describe());
             }
         };
-        if (b != Builtin.YES) {
-            store.record(attempt(in, caller, b.word, "ran", null, null));
-        }
+        store.record(attempt(in, caller, b.word, "ran", null, null));
         if (lines != null) {
             reply(in, b == Builtin.MORE ? lines : pager.page(key, lines));
         }
