@@ -17,4 +17,7 @@ stop "$run/anope/anope.pid"
 stop "$run/inspircd/inspircd.pid"
 stop "$run/sshd_a.pid"
 stop "$run/sshd_b.pid"
+# Synapse (testenv/synapse-up.sh), if it was started: its pid file lives inside the chroot.
+stop "$run/synapse-root/var/lib/opsbot-synapse/homeserver.pid"
+mountpoint -q "$run/synapse-root/proc" 2>/dev/null && umount "$run/synapse-root/proc"
 exit 0
