@@ -58,15 +58,15 @@ public final class JschExecutor implements Executor {
     public ExecResult run(HostConfig host, String commandLine) {
         long start = System.nanoTime();
         Session session;
-        ChannelExec channel;
+        Exec exec;
         try {
             session = session(host);
         } catch (JSchException e) {
             return notRun(host, e, start);
         }
         try {
-            channel = open(session, commandLine);
-        } catch (JSchException first) {
+            exec = open(session, commandLine);
+        } catch (JSchException | IOException first) {
             if (session.isConnected()) {
                 return notRun(host, first, start); // the session is fine; the channel itself was refused
             }
@@ -76,23 +76,32 @@ public final class JschExecutor implements Executor {
             drop(host, session);
             try {
                 session = session(host);
-                channel = open(session, commandLine);
-            } catch (JSchException e) {
+                exec = open(session, commandLine);
+            } catch (JSchException | IOException e) {
                 return notRun(host, e, start);
             }
         }
-        return collect(channel, start);
+        return collect(exec, start);
     }
 
-    private ChannelExec open(Session session, String commandLine) throws JSchException {
+    /** A started command: its channel and output streams. */
+    private record Exec(ChannelExec channel, InputStream out, InputStream err) {
+    }
+
+    private Exec open(Session session, String commandLine) throws JSchException, IOException {
         ChannelExec ch = (ChannelExec) session.openChannel("exec");
         ch.setCommand(commandLine.getBytes(StandardCharsets.UTF_8));
         ch.setInputStream(null);
+        // The streams must exist before connect(): a fast command's output can arrive at once, and JSch
+        // drops what comes before anyone asked for it.
+        InputStream out = ch.getInputStream();
+        InputStream err = ch.getErrStream();
         ch.connect((int) cfg.connectTimeout().toMillis());
-        return ch;
+        return new Exec(ch, out, err);
     }
 
-    private ExecResult collect(ChannelExec ch, long start) {
+    private ExecResult collect(Exec exec, long start) {
+        ChannelExec ch = exec.channel();
         AtomicBoolean timedOut = new AtomicBoolean();
         ScheduledFuture<?> deadline = timer.schedule(() -> {
             timedOut.set(true);
@@ -106,8 +115,8 @@ public final class JschExecutor implements Executor {
         Capture out = new Capture(cfg.outputCap());
         Capture err = new Capture(cfg.outputCap());
         try {
-            Thread errReader = Thread.ofVirtual().start(() -> err.drain(stream(ch, true)));
-            out.drain(stream(ch, false));
+            Thread errReader = Thread.ofVirtual().start(() -> err.drain(exec.err()));
+            out.drain(exec.out());
             errReader.join();
             while (!ch.isClosed() && !timedOut.get()) {
                 Thread.sleep(1); // exit-status arrives just before close
@@ -123,14 +132,6 @@ public final class JschExecutor implements Executor {
             return new ExecResult.TimedOut(cfg.commandTimeout(), out.text(), err.text(), took);
         }
         return new ExecResult.Exited(ch.getExitStatus(), out.text(), err.text(), out.dropped + err.dropped, took);
-    }
-
-    private static InputStream stream(ChannelExec ch, boolean stderr) {
-        try {
-            return stderr ? ch.getErrStream() : ch.getInputStream();
-        } catch (IOException e) {
-            return InputStream.nullInputStream();
-        }
     }
 
     /** The pooled session for a host, connecting it if needed. One connect at a time per host. */
@@ -165,7 +166,7 @@ public final class JschExecutor implements Executor {
         s.disconnect();
     }
 
-    private ExecResult notRun(HostConfig host, JSchException e, long start) {
+    private ExecResult notRun(HostConfig host, Exception e, long start) {
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         Throwable cause = e.getCause();
         String msg = String.valueOf(e.getMessage());
