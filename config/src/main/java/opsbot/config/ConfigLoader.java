@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -123,9 +122,7 @@ public final class ConfigLoader {
 
     private void resolveSecrets(JsonNode node, String path, LocatedYaml yaml, List<Problem> problems) {
         if (node instanceof ObjectNode o) {
-            Iterator<Map.Entry<String, JsonNode>> it = o.fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : o.properties()) {
                 String child = path + "/" + LocatedYaml.escape(e.getKey());
                 if (e.getValue().isTextual()) {
                     resolveText(e.getValue().asText(), child, yaml, problems, v -> e.setValue(TextNode.valueOf(v)));

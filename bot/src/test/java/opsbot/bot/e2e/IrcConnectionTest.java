@@ -35,7 +35,7 @@ class IrcConnectionTest {
         IrcConfig i = cfg.irc();
         IrcNetwork irc = new IrcNetwork(new IrcConfig(i.server(), i.port(), i.tls(), i.truststore(), i.truststorePassword(),
                 "tlsprobe", i.sasl(), i.channels(), i.rateLimit(), i.reconnectMax()));
-        try (Bot bot = Bot.create(cfg, true).attach(irc)) {
+        try (Bot ignored = Bot.create(cfg, true).attach(irc)) {
             assertFalse(joinsWithin(irc, Duration.ofSeconds(6)), "joined despite a certificate for another host name");
         }
     }
@@ -45,7 +45,7 @@ class IrcConnectionTest {
         TestEnv env = new TestEnv();
         OpsbotConfig cfg = env.config(Files.createTempDirectory("opsbot-reconnect"), "localhost");
         IrcNetwork irc = new IrcNetwork(cfg.irc());
-        try (Bot bot = Bot.create(cfg, true).attach(irc)) {
+        try (Bot ignored = Bot.create(cfg, true).attach(irc)) {
             assertTrue(joinsWithin(irc, Duration.ofSeconds(15)));
             Path pid = env.run.resolve("inspircd/inspircd.pid");
             new ProcessBuilder("kill", Files.readString(pid).trim()).inheritIO().start().waitFor();
