@@ -4,6 +4,7 @@ import com.jcraft.jsch.JSchException;
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.dispatch.Dispatcher;
 import opsbot.bot.irc.IrcNetwork;
+import opsbot.bot.matrix.MatrixNetwork;
 import opsbot.bot.store.Store;
 import opsbot.commands.ssh.DryRunExecutor;
 import opsbot.commands.ssh.Executor;
@@ -37,12 +38,20 @@ public final class Bot implements AutoCloseable {
         }
     }
 
-    /** Attaches the networks the config names (IRC today). */
+    /** Attaches the networks the config names. */
     public Bot withConfiguredNetworks(OpsbotConfig cfg) {
         if (cfg.irc() != null) {
             attach(new IrcNetwork(cfg.irc()));
         }
+        if (cfg.matrix() != null) {
+            attach(matrixNetwork(cfg));
+        }
         return this;
+    }
+
+    /** The Matrix network with its sync token kept in this bot's store. */
+    public MatrixNetwork matrixNetwork(OpsbotConfig cfg) {
+        return new MatrixNetwork(cfg.matrix(), store::state, store::setState);
     }
 
     public Bot attach(ChatNetwork network) {

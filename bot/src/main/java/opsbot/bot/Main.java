@@ -87,8 +87,8 @@ public final class Main {
             return 1;
         }
         OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) r).config();
-        if (cfg.irc() == null) {
-            err.println("opsbot: the configuration names no chat network (irc:); nothing to do");
+        if (cfg.irc() == null && cfg.matrix() == null) {
+            err.println("opsbot: the configuration names no chat network (irc: or matrix:); nothing to do");
             return 1;
         }
         Bot bot = Bot.create(cfg, dryRun).withConfiguredNetworks(cfg);
@@ -116,7 +116,7 @@ public final class Main {
         List<Person> people = new ArrayList<>(cfg.people());
         people.add(new Person("you", ConsoleNetwork.ACCOUNT, null, Role.ADMIN));
         Path dir = Files.createTempDirectory("opsbot-demo");
-        cfg = new OpsbotConfig(cfg.bot(), null, people, cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
+        cfg = new OpsbotConfig(cfg.bot(), null, null, people, cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
                 StorageConfig.embedded(dir.resolve("opsbot").toString()));
         boolean interactive = System.console() != null;
         out.println("opsbot demo: you are 'you' (admin) in " + ConsoleNetwork.CHANNEL + " (ops); dry-run, nothing runs."

@@ -33,6 +33,9 @@ final class ConfigValidator {
         if (c.irc() != null) {
             irc(c.irc());
         }
+        if (c.matrix() != null) {
+            matrix(c.matrix());
+        }
         people(c.people());
         channels(c.channels());
         Map<String, HostConfig> names = hosts(c.hosts());
@@ -92,6 +95,30 @@ final class ConfigValidator {
         }
         if (i.rateLimit() <= 0) {
             add("/irc/rate-limit", "rate-limit must be positive (lines per second)", "2 is safe on most networks");
+        }
+    }
+
+    private void matrix(MatrixConfig m) {
+        if (blank(m.homeserver()) || !m.homeserver().matches("https?://[^\\s/]+.*")) {
+            add("/matrix/homeserver", "matrix.homeserver must be an http(s) URL", "e.g. https://matrix.example.org");
+        } else if (m.homeserver().startsWith("http://") && !isLoopback(m.homeserver().replaceFirst("^http://", "")
+                .replaceFirst("[:/].*$", ""))) {
+            add("/matrix/homeserver", "plain http to a non-loopback homeserver would expose the bot's token", "use https");
+        }
+        if (blank(m.user())) {
+            add("/matrix/user", "matrix.user is missing", "the bot's user ID, e.g. @opsbot:example.org");
+        }
+        if (blank(m.password()) && blank(m.accessToken())) {
+            add("/matrix", "matrix needs password or access-token", "access-token: ${file:/etc/opsbot/matrix-token}");
+        }
+        for (int k = 0; k < m.rooms().size(); k++) {
+            String r = m.rooms().get(k);
+            if (r == null || !r.matches("[!#][^:\\s]+:\\S+")) {
+                add("/matrix/rooms/" + k, "not a room ID or alias: " + r, "!id:server or #alias:server");
+            }
+        }
+        if (!m.syncTimeout().isPositive()) {
+            add("/matrix/sync-timeout", "sync-timeout must be positive", "30s");
         }
     }
 

@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /** The whole configuration, as loaded from one YAML file and validated as a whole. */
-public record OpsbotConfig(BotConfig bot, IrcConfig irc, List<Person> people, Map<String, Trust> channels,
-                           List<HostConfig> hosts, SshConfig ssh, List<CommandSpec> commands,
-                           StorageConfig storage) {
+public record OpsbotConfig(BotConfig bot, IrcConfig irc, MatrixConfig matrix, List<Person> people,
+                           Map<String, Trust> channels, List<HostConfig> hosts, SshConfig ssh,
+                           List<CommandSpec> commands, StorageConfig storage) {
     public OpsbotConfig {
         bot = bot == null ? BotConfig.defaults() : bot;
         people = people == null ? List.of() : List.copyOf(people);
@@ -31,14 +31,14 @@ public record OpsbotConfig(BotConfig bot, IrcConfig irc, List<Person> people, Ma
     }
 
     public OpsbotConfig withStorage(StorageConfig s) {
-        return new OpsbotConfig(bot, irc, people, channels, hosts, ssh, commands, s);
+        return new OpsbotConfig(bot, irc, matrix, people, channels, hosts, ssh, commands, s);
     }
 
     public OpsbotConfig withIrc(IrcConfig i) {
-        return new OpsbotConfig(bot, i, people, channels, hosts, ssh, commands, storage);
+        return new OpsbotConfig(bot, i, matrix, people, channels, hosts, ssh, commands, storage);
     }
 
     public OpsbotConfig withSsh(SshConfig s) {
-        return new OpsbotConfig(bot, irc, people, channels, hosts, s, commands, storage);
+        return new OpsbotConfig(bot, irc, matrix, people, channels, hosts, s, commands, storage);
     }
 }

@@ -43,7 +43,8 @@ public final class Store implements AutoCloseable {
               duration_ms BIGINT,
               output CLOB
             )""",
-            "CREATE INDEX attempts_at ON attempts(at)");
+            "CREATE INDEX attempts_at ON attempts(at)",
+            "CREATE TABLE state (name VARCHAR(128) PRIMARY KEY, val VARCHAR(4096) NOT NULL)");
 
     private final Connection db;
 
@@ -120,6 +121,28 @@ public final class Store implements AutoCloseable {
             p.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException("cannot complete attempt " + id, e);
+        }
+    }
+
+    /** A small piece of bot state (e.g. a Matrix sync token), or null. */
+    public synchronized String state(String name) {
+        try (PreparedStatement p = db.prepareStatement("SELECT val FROM state WHERE name=?")) {
+            p.setString(1, name);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? r.getString(1) : null;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot read state " + name, e);
+        }
+    }
+
+    public synchronized void setState(String name, String value) {
+        try (PreparedStatement p = db.prepareStatement("MERGE INTO state (name, val) KEY (name) VALUES (?, ?)")) {
+            p.setString(1, name);
+            p.setString(2, value);
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("cannot write state " + name, e);
         }
     }
 

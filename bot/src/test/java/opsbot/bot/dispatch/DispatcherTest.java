@@ -44,7 +44,7 @@ class DispatcherTest {
         OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "x", false).load("x", text, null)).config();
         BotConfig b = cfg.bot();
         cfg = new OpsbotConfig(new BotConfig(b.prefix(), b.privateMessages(), b.pageLines(), Duration.ofMillis(300), b.timezone()),
-                null, cfg.people(), cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
+                null, null, cfg.people(), cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
                 StorageConfig.embedded(dir.resolve("db").toString()));
         store = new Store(cfg.storage().url(), null, null);
         Executor recording = (HostConfig h, String line) -> {

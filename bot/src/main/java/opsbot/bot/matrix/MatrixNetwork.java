@@ -1,0 +1,162 @@
+package opsbot.bot.matrix;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import opsbot.bot.chat.ChatNetwork;
+import opsbot.bot.chat.Inbound;
+import opsbot.config.MatrixConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Matrix rooms as a chat network: one /sync long-poll loop, identity from the sender's user ID.
+ *
+ * <p>The sync token is kept through {@code loadToken}/{@code saveToken} (the store), saved before the
+ * events it covers are handed on: a restart resumes where it stopped and never replays a command. On the very first
+ * start there is no token; the first sync then only marks the position, so nothing said before the bot
+ * arrived is taken as a command. Rooms are named as configured (ID or alias), so channel trust and
+ * replies use the operator's names.
+ */
+public final class MatrixNetwork implements ChatNetwork {
+    private static final Logger log = LoggerFactory.getLogger(MatrixNetwork.class);
+    private static final String TOKEN_KEY = "matrix.since";
+
+    private final MatrixConfig cfg;
+    private final MatrixClient client;
+    private final Function<String, String> loadToken;
+    private final BiConsumer<String, String> saveToken;
+    private final Map<String, String> nameById = new ConcurrentHashMap<>();
+    private final Map<String, String> idByName = new ConcurrentHashMap<>();
+    private volatile boolean running = true;
+    private volatile Thread loop;
+
+    public MatrixNetwork(MatrixConfig cfg, Function<String, String> loadToken, BiConsumer<String, String> saveToken) {
+        this.cfg = cfg;
+        this.client = new MatrixClient(URI.create(cfg.homeserver()));
+        this.loadToken = loadToken;
+        this.saveToken = saveToken;
+    }
+
+    @Override
+    public String name() {
+        return "matrix";
+    }
+
+    @Override
+    public String selfName() {
+        String id = client.userId();
+        return id == null ? "opsbot" : id.substring(1, id.indexOf(':') > 0 ? id.indexOf(':') : id.length());
+    }
+
+    /** Whether the bot has joined the configured room (by its configured name) and is syncing. */
+    public boolean isJoined(String room) {
+        return idByName.containsKey(room);
+    }
+
+    @Override
+    public void start(Consumer<Inbound> inbox) {
+        loop = Thread.ofPlatform().name("matrix-sync").daemon().start(() -> run(inbox));
+    }
+
+    private void run(Consumer<Inbound> inbox) {
+        long backoff = 1000;
+        while (running) {
+            try {
+                if (client.accessToken() == null) {
+                    if (cfg.accessToken() != null) client.useToken(cfg.accessToken());
+                    else client.login(cfg.user(), cfg.password());
+                    log.info("matrix: logged in as {}", client.userId());
+                }
+                for (String room : cfg.rooms()) {
+                    if (!idByName.containsKey(room)) {
+                        String id = client.join(room);
+                        idByName.put(room, id);
+                        nameById.put(id, room);
+                        log.info("matrix: joined {} ({})", room, id);
+                    }
+                }
+                String since = loadToken.apply(TOKEN_KEY);
+                if (since == null) {
+                    since = client.sync(null, Duration.ZERO, "{\"room\":{\"timeline\":{\"limit\":0}}}").path("next_batch").asText();
+                    saveToken.accept(TOKEN_KEY, since);
+                }
+                while (running) {
+                    JsonNode s = client.sync(since, cfg.syncTimeout(), null);
+                    // Token first, then the events: a crash in between loses a line (retyped) rather than
+                    // running a confirmed command twice.
+                    since = s.path("next_batch").asText(since);
+                    saveToken.accept(TOKEN_KEY, since);
+                    deliver(s, inbox);
+                    backoff = 1000;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                if (!running) return;
+                log.warn("matrix: {}; retrying in {} ms", e.toString(), backoff);
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                backoff = Math.min(backoff * 2, 60_000);
+            }
+        }
+    }
+
+    private void deliver(JsonNode sync, Consumer<Inbound> inbox) {
+        sync.path("rooms").path("invite").fieldNames().forEachRemaining(id -> {
+            if (cfg.rooms().contains(id) && !nameById.containsKey(id)) {
+                try {
+                    client.join(id);
+                    nameById.put(id, id);
+                    idByName.put(id, id);
+                    log.info("matrix: accepted invite to {}", id);
+                } catch (Exception e) {
+                    log.warn("matrix: cannot join {}: {}", id, e.toString());
+                }
+            }
+        });
+        sync.path("rooms").path("join").properties().forEach(room -> {
+            String name = nameById.get(room.getKey());
+            if (name == null) {
+                return; // not a configured room
+            }
+            for (JsonNode ev : room.getValue().path("timeline").path("events")) {
+                if (!ev.path("type").asText().equals("m.room.message")) continue;
+                String sender = ev.path("sender").asText();
+                if (sender.equals(client.userId())) continue;
+                JsonNode content = ev.path("content");
+                String msgtype = content.path("msgtype").asText();
+                if (!msgtype.equals("m.text")) continue; // notices are other bots talking
+                String nick = sender.substring(1, sender.indexOf(':') > 0 ? sender.indexOf(':') : sender.length());
+                inbox.accept(new Inbound(name(), name, nick, sender, content.path("body").asText()));
+            }
+        });
+    }
+
+    @Override
+    public void send(String target, List<String> lines) {
+        String roomId = idByName.getOrDefault(target, target);
+        try {
+            client.send(roomId, "m.notice", String.join("\n", lines), null);
+        } catch (Exception e) {
+            log.warn("matrix: cannot send to {}: {}", target, e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        Thread t = loop;
+        if (t != null) t.interrupt();
+    }
+}

@@ -1,0 +1,116 @@
+package opsbot.bot.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import opsbot.bot.Bot;
+import opsbot.bot.matrix.MatrixClient;
+import opsbot.bot.matrix.MatrixNetwork;
+import opsbot.bot.testkit.TestEnv;
+import opsbot.config.ConfigLoader;
+import opsbot.config.OpsbotConfig;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** opsbot in a Matrix room on the real Synapse, running commands over SSH on the real sshd. */
+@Tag("e2e")
+class MatrixEndToEndTest {
+    private static final URI HS = URI.create("http://127.0.0.1:8008");
+
+    /** Reads a room with long-poll syncs and waits for the bot's next notice containing some text. */
+    private static final class Reader {
+        final MatrixClient c;
+        final String room;
+        String since;
+
+        Reader(MatrixClient c, String room) throws Exception {
+            this.c = c;
+            this.room = room;
+            this.since = c.sync(null, Duration.ZERO, "{\"room\":{\"timeline\":{\"limit\":0}}}").path("next_batch").asText();
+        }
+
+        String botSays(String containing) throws Exception {
+            long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < end) {
+                JsonNode s = c.sync(since, Duration.ofSeconds(2), null);
+                since = s.path("next_batch").asText();
+                for (JsonNode ev : s.path("rooms").path("join").path(room).path("timeline").path("events")) {
+                    String body = ev.path("content").path("body").asText();
+                    if (ev.path("sender").asText().equals("@opsbot:localhost") && body.contains(containing)) return body;
+                }
+            }
+            throw new AssertionError("the bot did not say '" + containing + "' in " + room);
+        }
+    }
+
+    private OpsbotConfig config(TestEnv env, Path dir, String room) {
+        String yaml = env.yaml(dir, "localhost", "opsbot")
+                .replace("{name: alice, irc-account: alice, role: operator}",
+                        "{name: alice, irc-account: alice, matrix-id: \"@alice:localhost\", role: operator}")
+                .replace("channels: {\"#ops\": ops, \"#shared\": shared}", "channels: {\"" + room + "\": ops}")
+                + "matrix: {homeserver: \"" + HS + "\", user: opsbot, password: \"${env:PW}\", rooms: [\"" + room
+                + "\"], sync-timeout: 5s}\n";
+        ConfigLoader.Result r = new ConfigLoader(Map.of("PW", env.password())::get, true).load("matrix-e2e.yml", yaml, null);
+        if (r instanceof ConfigLoader.Result.Invalid i) throw new IllegalStateException(i.report());
+        return ((ConfigLoader.Result.Loaded) r).config();
+    }
+
+    private static Bot start(OpsbotConfig cfg) throws Exception {
+        Bot bot = Bot.create(cfg, false);
+        MatrixNetwork m = bot.matrixNetwork(cfg);
+        bot.attach(m);
+        String room = cfg.matrix().rooms().get(0);
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!m.isJoined(room)) {
+            if (System.nanoTime() > end) throw new AssertionError("opsbot did not join " + room);
+            Thread.sleep(50);
+        }
+        return bot;
+    }
+
+    @Test
+    void failoverFromAMatrixRoomRunsOnceEvenAcrossARestart() throws Exception {
+        TestEnv env = new TestEnv();
+        MatrixClient alice = new MatrixClient(HS), dave = new MatrixClient(HS);
+        alice.login("alice", env.password());
+        dave.login("dave", env.password());
+        String room = alice.createRoom("ops-" + System.nanoTime(), "@opsbot:localhost", "@dave:localhost");
+        dave.join(room);
+        OpsbotConfig cfg = config(env, Files.createTempDirectory("opsbot-matrix"), room);
+        env.clearCalls();
+
+        Bot bot = start(cfg);
+        try {
+            Reader r = new Reader(alice, room);
+            alice.send(room, "m.text", "!fo -K compute4", null);
+            assertEquals("confirm with !y within 60s: admin1: utils/FailOver.pl -K compute4", r.botSays("confirm"));
+            alice.send(room, "m.text", "!y", null);
+            assertTrue(r.botSays("fo ·").startsWith("✓ fo · admin1 · exit 0"));
+            assertEquals(List.of("FailOver.pl [-K] [compute4]"), env.calls());
+
+            dave.send(room, "m.text", "!fo -K compute4", null);
+            assertEquals("denied: `fo` needs operator; your account @dave:localhost is not in opsbot's people list",
+                    r.botSays("denied"));
+        } finally {
+            bot.close();
+        }
+
+        // Restart on the same store: the sync token resumes after the handled events; nothing is replayed.
+        bot = start(cfg);
+        try {
+            Reader r = new Reader(alice, room);
+            alice.send(room, "m.text", "!ping", null);
+            assertEquals("pong", r.botSays("pong"));
+            assertEquals(List.of("FailOver.pl [-K] [compute4]"), env.calls(), "the confirmed failover ran exactly once");
+        } finally {
+            bot.close();
+        }
+    }
+}
