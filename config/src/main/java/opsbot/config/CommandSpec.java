@@ -1,6 +1,8 @@
 package opsbot.config;
 
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * A declarative ops command: what chat users type, who may run it, where it runs, and the remote command
@@ -12,6 +14,16 @@ import java.util.List;
  */
 public record CommandSpec(String name, List<String> aliases, String help, Role role, Kind kind, Boolean confirm,
                           List<FlagSpec> flags, List<ArgSpec> args, Target on, String run) {
+    /** A placeholder in {@code run}: {@code {name}}. The one definition of the template syntax. */
+    public static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-zA-Z][a-zA-Z0-9_-]*)}");
+
+    /**
+     * Names of built-in commands (and those later issues add); declared commands and aliases may not take
+     * them. The commands module's tests check that every built-in is listed here.
+     */
+    public static final Set<String> RESERVED_NAMES = Set.of("help", "?", "hosts", "whoami", "more", "yes", "y",
+            "no", "ping", "incident", "inc", "note");
+
     public CommandSpec {
         aliases = aliases == null ? List.of() : List.copyOf(aliases);
         flags = flags == null ? List.of() : List.copyOf(flags);

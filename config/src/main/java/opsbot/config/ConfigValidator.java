@@ -14,10 +14,6 @@ import java.util.regex.Pattern;
 
 /** Checks a bound configuration as a whole and lists every problem, not just the first. */
 final class ConfigValidator {
-    /** Names of built-in commands; declared commands and aliases may not take them. */
-    static final Set<String> RESERVED = Set.of("help", "hosts", "whoami", "more", "yes", "y", "no", "ping",
-            "incident", "inc", "note");
-    static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-zA-Z][a-zA-Z0-9_-]*)}");
     private static final Pattern HOST_NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}");
     private static final Pattern WORD = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
 
@@ -272,7 +268,7 @@ final class ConfigValidator {
                 String p = a == 0 ? at + "/name" : at + "/aliases/" + (a - 1);
                 if (n == null || !WORD.matcher(n).matches()) {
                     add(p, "bad command name or alias: " + n, "lower-case letters, digits, - and _");
-                } else if (RESERVED.contains(n)) {
+                } else if (CommandSpec.RESERVED_NAMES.contains(n)) {
                     add(p, n + " is a built-in command", "choose another name");
                 } else {
                     String prev = names.putIfAbsent(n, c.name());
@@ -341,7 +337,7 @@ final class ConfigValidator {
     }
 
     private void template(String at, CommandSpec c) {
-        Matcher m = PLACEHOLDER.matcher(c.run());
+        Matcher m = CommandSpec.PLACEHOLDER.matcher(c.run());
         while (m.find()) {
             String name = m.group(1);
             if (name.equals("flags")) {
@@ -352,7 +348,7 @@ final class ConfigValidator {
                         "declare it under args, or fix the name; declared: " + c.args().stream().map(CommandSpec.ArgSpec::name).toList());
             }
         }
-        String stripped = PLACEHOLDER.matcher(c.run()).replaceAll("");
+        String stripped = CommandSpec.PLACEHOLDER.matcher(c.run()).replaceAll("");
         if (stripped.contains("{") || stripped.contains("}")) {
             add(at + "/run", "stray brace in template of " + c.name(), "placeholders look like {host}");
         }

@@ -54,6 +54,8 @@ public final class Dispatcher implements AutoCloseable {
     private final People people;
     private final Inventory inventory;
     private final CommandCatalog catalog;
+    private final Binder binder;
+    private final Planner planner;
     private final Policy policy;
     private final Builtins builtins;
     private final Pager pager;
@@ -76,6 +78,8 @@ public final class Dispatcher implements AutoCloseable {
         this.people = new People(cfg.people());
         this.inventory = new Inventory(cfg.hosts());
         this.catalog = new CommandCatalog(cfg.commands());
+        this.binder = new Binder(inventory);
+        this.planner = new Planner(inventory);
         this.policy = new Policy(cfg.bot().privateMessages());
         this.builtins = new Builtins(catalog, inventory, policy);
         this.pager = new Pager(cfg.bot().pageLines());
@@ -184,7 +188,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         Plan plan;
         try {
-            plan = new Planner(inventory).plan(new Binder(inventory).bind(spec, args));
+            plan = planner.plan(binder.bind(spec, args));
         } catch (LookupException e) {
             refuse(in, caller, spec.name(), "invalid", e.getMessage());
             return;

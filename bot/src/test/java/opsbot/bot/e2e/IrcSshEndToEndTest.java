@@ -189,14 +189,10 @@ class IrcSshEndToEndTest {
         alice.say("#ops", "!no");
         botSays(alice, "cancelled");
         // invalid UTF-8 in the host name
-        byte[] bad = "PRIVMSG #ops :!fo -K compute4\u0000\r\n".getBytes(StandardCharsets.UTF_8);
-        byte[] invalid = new byte[bad.length + 2];
-        System.arraycopy(bad, 0, invalid, 0, bad.length - 3);
-        invalid[bad.length - 3] = (byte) 0xff;
-        invalid[bad.length - 2] = (byte) 0xfe;
-        invalid[bad.length - 1] = '\r';
-        invalid[bad.length] = '\n';
-        alice.sendRaw(java.util.Arrays.copyOf(invalid, bad.length + 1));
+        java.io.ByteArrayOutputStream invalid = new java.io.ByteArrayOutputStream();
+        invalid.writeBytes("PRIVMSG #ops :!fo -K compute4".getBytes(StandardCharsets.UTF_8));
+        invalid.writeBytes(new byte[]{(byte) 0xff, (byte) 0xfe, '\r', '\n'}); // never valid in UTF-8
+        alice.sendRaw(invalid.toByteArray());
         assertTrue(alice.next("opsbot", WAIT).text().startsWith("fo:"));
         assertFalse(Files.exists(marker), "a shell ran something");
         assertEquals(List.of(), env.calls(), "no tool was called");

@@ -6,7 +6,6 @@ import opsbot.config.HostConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Renders an invocation's remote command line from its template and decides the hosts it runs on.
@@ -14,7 +13,6 @@ import java.util.regex.Pattern;
  * the config file, and is kept as written.
  */
 public final class Planner {
-    private static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-zA-Z][a-zA-Z0-9_-]*)}");
     private final Inventory inventory;
 
     public Planner(Inventory inventory) {
@@ -32,7 +30,7 @@ public final class Planner {
 
     static String render(Invocation inv) {
         String t = inv.spec().run();
-        Matcher m = PLACEHOLDER.matcher(t);
+        Matcher m = CommandSpec.PLACEHOLDER.matcher(t);
         StringBuilder out = new StringBuilder();
         int last = 0;
         while (m.find()) {
