@@ -25,6 +25,9 @@ public final class Main {
             usage: opsbot demo                              the bot on the bundled example, chat on stdin/stdout
                    opsbot check-config FILE                 list every problem in FILE, exit 1 if any
                    opsbot run --config FILE [--dry-run]     run for real (--dry-run: show plans, run nothing)
+                   opsbot incident export N [--config FILE]  incident N as a Markdown report on stdout
+                   opsbot incident verify [N] [--config FILE] check the hash chains; exit 1 if one is broken
+            FILE defaults to $OPSBOT_CONFIG, then /etc/opsbot/opsbot.yml. Works while the bot runs.
             """;
 
     private Main() {
@@ -59,12 +62,19 @@ public final class Main {
                 }
                 return runBot(Path.of(a.get(i + 1)), a.contains("--dry-run"), err);
             }
+            case "incident" -> {
+                return IncidentCli.run(a.subList(1, a.size()), out, err);
+            }
             default -> {
                 err.println("unknown subcommand '" + a.get(0) + "'");
                 err.print(USAGE);
                 return 2;
             }
         }
+    }
+
+    static void usage(PrintStream err) {
+        err.print(USAGE);
     }
 
     static int checkConfig(Path file, PrintStream out, PrintStream err) {

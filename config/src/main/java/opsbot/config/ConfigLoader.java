@@ -166,8 +166,7 @@ public final class ConfigLoader {
         }
         if (c.irc() != null && c.irc().truststore() != null) {
             IrcConfig i = c.irc();
-            c = c.withIrc(new IrcConfig(i.server(), i.port(), i.tls(), abs(base, i.truststore()),
-                    i.truststorePassword(), i.nick(), i.sasl(), i.channels(), i.rateLimit(), i.reconnectMax()));
+            c = c.withIrc(i.withTruststore(abs(base, i.truststore())));
         }
         StorageConfig st = c.storage();
         if (st.jdbcUrl() == null && st.path() != null) {

@@ -89,6 +89,13 @@ final class ConfigValidator {
                 add("/irc/channels/" + k, "not a channel name: " + ch, "IRC channels start with # and have no spaces");
             }
         }
+        for (int k = 0; k < i.incidentChannels().size(); k++) {
+            String ch = i.incidentChannels().get(k);
+            if (i.channels().stream().noneMatch(c -> c.equalsIgnoreCase(ch))) {
+                add("/irc/incident-channels/" + k, "incident channel " + ch + " is not in irc.channels",
+                        "list it under irc.channels too, so that opsbot joins it");
+            }
+        }
         if (i.rateLimit() <= 0) {
             add("/irc/rate-limit", "rate-limit must be positive (lines per second)", "2 is safe on most networks");
         }
@@ -111,6 +118,12 @@ final class ConfigValidator {
             String r = m.rooms().get(k);
             if (r == null || !r.matches("[!#][^:\\s]+:\\S+")) {
                 add("/matrix/rooms/" + k, "not a room ID or alias: " + r, "!id:server or #alias:server");
+            }
+        }
+        for (int k = 0; k < m.incidentRooms().size(); k++) {
+            if (!m.rooms().contains(m.incidentRooms().get(k))) {
+                add("/matrix/incident-rooms/" + k, "incident room " + m.incidentRooms().get(k) + " is not in matrix.rooms",
+                        "list it under matrix.rooms too, so that opsbot joins it");
             }
         }
         if (!m.syncTimeout().isPositive()) {

@@ -12,6 +12,8 @@ public record StorageConfig(String path, String jdbcUrl, String user, String pas
     }
 
     public String url() {
-        return jdbcUrl != null ? jdbcUrl : "jdbc:h2:file:" + path + ";DB_CLOSE_ON_EXIT=FALSE";
+        // AUTO_SERVER: a second process (opsbot incident export) reaches the running bot's database through
+        // a TCP server the bot opens on loopback (the store sets h2.bindAddress) with a key from the lock file.
+        return jdbcUrl != null ? jdbcUrl : "jdbc:h2:file:" + path + ";AUTO_SERVER=TRUE";
     }
 }

@@ -16,9 +16,42 @@ public interface ChatNetwork extends AutoCloseable {
     /** Sends lines to a channel or person, in order, splitting to the network's line limits. */
     void send(String target, java.util.List<String> lines);
 
+    /** Replies to a line heard: where it was said (inside its thread, on networks with threads). */
+    default void reply(Inbound to, java.util.List<String> lines) {
+        send(to.replyTarget(), lines);
+    }
+
+    /**
+     * Posts one message, in the thread hanging from {@code thread} when the network has threads, and returns
+     * the network's ID for it (null where messages have none). Unlike {@link #send}, failures are thrown
+     * ({@link PostFailed}) so that the caller can retry: incident entries must arrive. {@code key}, when
+     * given, names this message for good: posting again with the same key does not post it twice, where the
+     * network can tell (Matrix transaction IDs).
+     */
+    default String post(String target, Message message, String thread, String key) {
+        send(target, java.util.List.of(message.plain().split("\n")));
+        return null;
+    }
+
+    /** Whether {@link #post} threads messages (the incident thread then has a root message here). */
+    default boolean hasThreads() {
+        return false;
+    }
+
+    /** Marks a message (by its network ID) with an emoji reaction, where the network has them. */
+    default void react(String target, String messageId, String emoji) {
+    }
+
     /** The bot's own nick on this network, for "opsbot: cmd" addressing. */
     String selfName();
 
     @Override
     void close();
+
+    /** A post that did not reach the network; worth retrying. */
+    final class PostFailed extends RuntimeException {
+        public PostFailed(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
 }

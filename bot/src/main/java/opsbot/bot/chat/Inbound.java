@@ -7,8 +7,15 @@ package opsbot.bot.chat;
  * @param channel  channel or room, or null for a private message
  * @param nick     display name, for replies only; never identity
  * @param account  verified identity (IRC services account, Matrix user ID), or null when anonymous
+ * @param messageId the network's ID of this message (Matrix event ID), for reactions; or null
+ * @param thread    the root message ID of the thread it was said in, or null
  */
-public record Inbound(String network, String channel, String nick, String account, String text) {
+public record Inbound(String network, String channel, String nick, String account, String text, String messageId,
+                      String thread) {
+    public Inbound(String network, String channel, String nick, String account, String text) {
+        this(network, channel, nick, account, text, null, null);
+    }
+
     public boolean isPrivate() {
         return channel == null;
     }

@@ -35,7 +35,9 @@ final class Builtins {
             }
         }
         List<String> builtins = new ArrayList<>();
-        for (Builtin b : Builtin.values()) builtins.add(b.word);
+        for (Builtin b : Builtin.values()) {
+            if (policy.decide(caller, venue, b.word, opsbot.config.Kind.READ, b.role).allowed()) builtins.add(b.word);
+        }
         return List.of((may.isEmpty() ? "nothing to run for you here" : "you may run here: " + String.join(" ", may)),
                 "built-ins: " + String.join(" ", builtins) + " · help CMD for usage");
     }

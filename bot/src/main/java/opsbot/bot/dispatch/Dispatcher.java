@@ -2,6 +2,11 @@ package opsbot.bot.dispatch;
 
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Inbound;
+import opsbot.bot.incident.Actor;
+import opsbot.bot.incident.EntryKind;
+import opsbot.bot.incident.Feed;
+import opsbot.bot.incident.Incident;
+import opsbot.bot.incident.Incidents;
 import opsbot.bot.store.Attempt;
 import opsbot.bot.store.Store;
 import opsbot.commands.model.Binder;
@@ -59,6 +64,8 @@ public final class Dispatcher implements AutoCloseable {
     private final Policy policy;
     private final Builtins builtins;
     private final Pager pager;
+    private final Incidents incidents;
+    private final IncidentCommands incidentCommands;
     private final Map<String, ChatNetwork> networks = new ConcurrentHashMap<>();
     private final Map<String, Addressing> addressing = new ConcurrentHashMap<>();
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
@@ -83,6 +90,19 @@ public final class Dispatcher implements AutoCloseable {
         this.policy = new Policy(cfg.bot().privateMessages());
         this.builtins = new Builtins(catalog, inventory, policy);
         this.pager = new Pager(cfg.bot().pageLines());
+        this.incidents = new Incidents(store, feeds(cfg), networks::get, clock);
+        this.incidentCommands = new IncidentCommands(incidents, policy, cfg.bot().timezone());
+    }
+
+    private static List<Feed> feeds(OpsbotConfig cfg) {
+        List<Feed> f = new java.util.ArrayList<>();
+        if (cfg.irc() != null) cfg.irc().incidentChannels().forEach(c -> f.add(new Feed("irc", c)));
+        if (cfg.matrix() != null) cfg.matrix().incidentRooms().forEach(r -> f.add(new Feed("matrix", r)));
+        return f;
+    }
+
+    public Incidents incidents() {
+        return incidents;
     }
 
     public void attach(ChatNetwork network) {
@@ -97,6 +117,9 @@ public final class Dispatcher implements AutoCloseable {
         String text = addressing.computeIfAbsent(self, s -> new Addressing(cfg.bot().prefix(), s))
                 .commandText(in.text(), in.isPrivate());
         if (text == null) {
+            if (in.thread() != null && !in.isPrivate()) {
+                threadNote(in);
+            }
             return;
         }
         log.info("{} {} {}({}): {}", in.network(), in.isPrivate() ? "private" : in.channel(), in.nick(),
@@ -121,6 +144,13 @@ public final class Dispatcher implements AutoCloseable {
         if (text.length() > Addressing.MAX_LINE) {
             refuse(in, caller, null, "invalid", "line too long (" + text.length() + " characters; at most "
                     + Addressing.MAX_LINE + ")");
+            return;
+        }
+        String first = text.strip().split("\\s+", 2)[0];
+        if (catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f && f.command() instanceof Builtin b
+                && (b == Builtin.INCIDENT || b == Builtin.NOTE)) {
+            // Free text (titles, notes) is taken as typed: "doesn't boot" has no closing quote, and needs none.
+            incidentBuiltin(in, caller, venue, b, text.strip().substring(first.length()));
             return;
         }
         List<Tokenizer.Word> words;
@@ -151,8 +181,43 @@ public final class Dispatcher implements AutoCloseable {
         return new Caller(in.nick(), in.account(), people.find(in.network(), in.account()));
     }
 
+    private Actor actor(Inbound in, Caller caller) {
+        return new Actor(caller.name(), in.network(), in.isPrivate() ? "private" : in.channel());
+    }
+
+    private void incidentBuiltin(Inbound in, Caller caller, Venue venue, Builtin b, String rest) {
+        Decision d = policy.decide(caller, venue, b.word, Kind.READ, b.role);
+        if (d instanceof Decision.Deny deny) {
+            refuse(in, caller, b.word, "denied", deny.reason());
+            return;
+        }
+        Actor who = actor(in, caller);
+        List<String> lines = b == Builtin.NOTE ? incidentCommands.note(caller, venue, who, rest)
+                : incidentCommands.incident(caller, venue, who, rest);
+        store.record(attempt(in, caller, b.word, "ran", null, null));
+        reply(in, pager.page(personKey(in), lines));
+    }
+
+    /** Someone wrote in an incident's thread (Matrix): a note, if they may write notes. */
+    private void threadNote(Inbound in) {
+        Caller caller = identify(in);
+        java.util.Optional<Incident> inc = incidents.ofThread(in.network(), in.channel(), in.thread());
+        if (inc.isEmpty()) {
+            return;
+        }
+        Venue venue = new Venue(in.network(), in.channel(), cfg.trustOf(in.channel()));
+        if (!policy.decide(caller, venue, "note", Kind.READ, Builtin.NOTE.role).allowed()) {
+            log.info("{} {}: not a note ({} may not write notes)", in.network(), in.channel(), caller.name());
+            return;
+        }
+        String text = in.text().strip();
+        if (!text.isEmpty()) {
+            incidents.log(inc.get(), EntryKind.NOTE, actor(in, caller), text.length() > 4000 ? text.substring(0, 4000) + "…" : text);
+        }
+    }
+
     private void builtin(Inbound in, Caller caller, Venue venue, Builtin b, List<Tokenizer.Word> args) {
-        Decision d = policy.decide(caller, venue, b.word, Kind.READ, Role.VIEWER);
+        Decision d = policy.decide(caller, venue, b.word, Kind.READ, b.role);
         if (d instanceof Decision.Deny deny) {
             refuse(in, caller, b.word, "denied", deny.reason());
             return;
@@ -168,6 +233,7 @@ public final class Dispatcher implements AutoCloseable {
                 confirm(in, caller);
                 yield null;
             }
+            case INCIDENT, NOTE -> throw new IllegalStateException("handled as free text");
             case NO -> {
                 Pending p = pending.remove(key);
                 if (p != null) store.complete(p.attemptId(), "cancelled", "cancelled by " + caller.name(), hosts(p.plan()), null, 0, null);
@@ -184,6 +250,11 @@ public final class Dispatcher implements AutoCloseable {
         Decision d = policy.decide(caller, venue, spec.name(), spec.kind(), spec.role());
         if (d instanceof Decision.Deny deny) {
             refuse(in, caller, spec.name(), "denied", deny.reason());
+            if (spec.kind() == Kind.CHANGE) {
+                // Someone tried to change something during an incident: the others should know.
+                incidents.log(EntryKind.DENIED, actor(in, caller), commandWords(in) + " — " + deny.reason());
+            }
+            react(in, false);
             return;
         }
         Plan plan;
@@ -197,7 +268,7 @@ public final class Dispatcher implements AutoCloseable {
             long id = store.record(attempt(in, caller, spec.name(), "awaiting-confirmation", null, hosts(plan)));
             Duration wait = cfg.bot().confirmTimeout();
             String key = personKey(in);
-            Pending p = new Pending(in, plan, id, clock.instant().plus(wait));
+            Pending p = new Pending(in, commandWords(in), plan, id, clock.instant().plus(wait));
             Pending replaced = pending.put(key, p);
             if (replaced != null) {
                 store.complete(replaced.attemptId(), "cancelled", "replaced by a newer command", hosts(replaced.plan()), null, 0, null);
@@ -207,7 +278,10 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         long id = store.record(attempt(in, caller, spec.name(), "running", null, hosts(plan)));
-        execute(in, plan, id);
+        if (spec.kind() == Kind.CHANGE) {
+            openIfNone(in, caller, commandWords(in));
+        }
+        execute(in, in, commandWords(in), actor(in, caller), plan, id);
     }
 
     private List<String> confirmation(Plan plan, Duration wait, Pending replaced) {
@@ -231,7 +305,30 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         log.info("{} confirmed #{}: {}", caller.name(), p.attemptId(), p.plan().describe());
-        execute(in, p.plan(), p.attemptId());
+        Actor who = actor(in, caller);
+        if (p.plan().invocation().spec().kind() == Kind.CHANGE) {
+            openIfNone(in, caller, p.line());
+        }
+        incidents.log(EntryKind.CONFIRMED, who, p.line() + " → " + p.plan().describe());
+        execute(in, p.request(), p.line(), who, p.plan(), p.attemptId());
+    }
+
+    /** A change command with no incident open opens one, titled after the command, and says so. */
+    private void openIfNone(Inbound in, Caller caller, String line) {
+        Incidents.Active a = incidents.ensureActive(line, actor(in, caller));
+        if (a.opened()) {
+            reply(in, List.of("opened " + a.incident().tag() + " \"" + a.incident().title()
+                    + "\": everything done now is logged there · !incident close SUMMARY when it is over"));
+        }
+    }
+
+    /** The command as typed, without prefix or addressing: what the incident log and its titles show. */
+    private String commandWords(Inbound in) {
+        ChatNetwork net = networks.get(in.network());
+        String t = addressing.computeIfAbsent(net == null ? "opsbot" : net.selfName(),
+                s -> new Addressing(cfg.bot().prefix(), s)).commandText(in.text(), in.isPrivate());
+        String words = t == null ? in.text() : t.strip();
+        return words.length() > 200 ? words.substring(0, 200) + "…" : words;
     }
 
     private void expire(String key, Pending p) {
@@ -241,16 +338,25 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    private void execute(Inbound in, Plan plan, long attemptId) {
+    /**
+     * Runs a plan on a virtual thread; replies to {@code in} (where it was asked or confirmed), reacts on the
+     * {@code request} message, and logs the result into the active incident: every change command, and read
+     * commands while an incident is open (what was seen matters as much as what was done).
+     */
+    private void execute(Inbound in, Inbound request, String line, Actor who, Plan plan, long attemptId) {
         inFlight.register();
         work.execute(() -> {
             try {
                 long start = System.nanoTime();
                 List<FanOut.StepResult> results = fanOut.run(plan);
                 Duration took = Duration.ofNanos(System.nanoTime() - start);
-                reply(in, pager.page(personKey(in), ResultFormat.lines(plan, results, took)));
+                List<String> lines = ResultFormat.lines(plan, results, took);
+                reply(in, pager.page(personKey(in), lines));
                 store.complete(attemptId, "ran", null, hosts(plan), ResultFormat.exitCodes(results), took.toMillis(),
                         ResultFormat.fullOutput(results));
+                boolean ok = results.stream().allMatch(r -> r.result().ok());
+                react(request, ok);
+                incidents.log(EntryKind.COMMAND, who, line + " → " + String.join("\n", lines));
             } catch (RuntimeException e) {
                 log.error("execution of #{} failed", attemptId, e);
                 reply(in, List.of("internal error while running " + plan.describe() + " (logged)"));
@@ -284,7 +390,15 @@ public final class Dispatcher implements AutoCloseable {
     private void reply(Inbound in, List<String> lines) {
         ChatNetwork net = networks.get(in.network());
         if (net != null && !lines.isEmpty()) {
-            net.send(in.replyTarget(), lines);
+            net.reply(in, lines);
+        }
+    }
+
+    /** ✅ or ❌ on the command's own message, where the network has reactions. */
+    private void react(Inbound request, boolean ok) {
+        ChatNetwork net = networks.get(request.network());
+        if (net != null && request.messageId() != null) {
+            net.react(request.replyTarget(), request.messageId(), ok ? "✅" : "❌");
         }
     }
 
@@ -307,6 +421,7 @@ public final class Dispatcher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        incidents.close(); // after the commands: their results are still logged and shown
         networks.values().forEach(ChatNetwork::close);
         fanOut.close();
     }

@@ -5,6 +5,6 @@ import opsbot.commands.model.Plan;
 
 import java.time.Instant;
 
-/** A destructive command shown to its author and waiting for their {@code !yes} in the same place. */
-record Pending(Inbound request, Plan plan, long attemptId, Instant expires) {
+/** A destructive command ({@code line} as typed) shown to its author and waiting for their {@code !yes} in the same place. */
+record Pending(Inbound request, String line, Plan plan, long attemptId, Instant expires) {
 }

@@ -104,14 +104,44 @@ public final class MatrixClient {
      * @param msgtype {@code m.notice} for the bot's own output (other bots ignore notices), {@code m.text} for people
      */
     public String send(String roomId, String msgtype, String body, String html) throws IOException, InterruptedException {
+        return sendEvent(roomId, "m.room.message", message(msgtype, body, html));
+    }
+
+    /** The content of an {@code m.room.message}: plain body, and HTML when given. */
+    public static ObjectNode message(String msgtype, String body, String html) {
         ObjectNode content = JSON.createObjectNode().put("msgtype", msgtype).put("body", body);
         if (html != null) content.put("format", "org.matrix.custom.html").put("formatted_body", html);
-        return sendEvent(roomId, "m.room.message", content);
+        return content;
+    }
+
+    /**
+     * Makes {@code content} a reply in the thread hanging from {@code root}. {@code latest} is the thread's
+     * newest event: clients without threads show the message as a plain reply to it ({@code is_falling_back}).
+     */
+    public static ObjectNode inThread(ObjectNode content, String root, String latest) {
+        ObjectNode rel = content.putObject("m.relates_to");
+        rel.put("rel_type", "m.thread").put("event_id", root).put("is_falling_back", true);
+        rel.putObject("m.in_reply_to").put("event_id", latest == null ? root : latest);
+        return content;
+    }
+
+    /** Reacts to an event with an emoji ({@code m.reaction}, an {@code m.annotation}). */
+    public String react(String roomId, String eventId, String key) throws IOException, InterruptedException {
+        ObjectNode content = JSON.createObjectNode();
+        content.putObject("m.relates_to").put("rel_type", "m.annotation").put("event_id", eventId).put("key", key);
+        return sendEvent(roomId, "m.reaction", content);
     }
 
     /** Sends any room event with a fresh transaction ID; a retry after 429 reuses it, so it lands once. */
     public String sendEvent(String roomId, String type, ObjectNode content) throws IOException, InterruptedException {
-        String txn = txnPrefix + txnCounter.incrementAndGet();
+        return sendEvent(roomId, type, content, txnPrefix + txnCounter.incrementAndGet());
+    }
+
+    /**
+     * Sends with a caller-chosen transaction ID: sending again with the same ID (a retry after a timeout
+     * whose request did land) gives back the same event instead of a second message.
+     */
+    public String sendEvent(String roomId, String type, ObjectNode content, String txn) throws IOException, InterruptedException {
         return call("PUT", "/_matrix/client/v3/rooms/" + enc(roomId) + "/send/" + enc(type) + "/" + enc(txn),
                 content, Duration.ofSeconds(30), true).path("event_id").asText();
     }

@@ -3,6 +3,8 @@ package opsbot.bot.matrix;
 import com.fasterxml.jackson.databind.JsonNode;
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Inbound;
+import opsbot.bot.chat.Message;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import opsbot.config.MatrixConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,8 @@ public final class MatrixNetwork implements ChatNetwork {
     private final BiConsumer<String, String> saveToken;
     private final Map<String, String> nameById = new ConcurrentHashMap<>();
     private final Map<String, String> idByName = new ConcurrentHashMap<>();
+    /** Thread root → the newest event we posted in it, for the reply fallback of thread-unaware clients. */
+    private final Map<String, String> latestInThread = new ConcurrentHashMap<>();
     private volatile boolean running = true;
     private volatile Thread loop;
 
@@ -138,7 +142,10 @@ public final class MatrixNetwork implements ChatNetwork {
                 String msgtype = content.path("msgtype").asText();
                 if (!msgtype.equals("m.text")) continue; // notices are other bots talking
                 String nick = sender.substring(1, sender.indexOf(':') > 0 ? sender.indexOf(':') : sender.length());
-                inbox.accept(new Inbound(name(), name, nick, sender, content.path("body").asText()));
+                JsonNode rel = content.path("m.relates_to");
+                String thread = rel.path("rel_type").asText().equals("m.thread") ? rel.path("event_id").asText(null) : null;
+                inbox.accept(new Inbound(name(), name, nick, sender, content.path("body").asText(),
+                        ev.path("event_id").asText(null), thread));
             }
         });
     }
@@ -150,6 +157,55 @@ public final class MatrixNetwork implements ChatNetwork {
             client.send(roomId, "m.notice", String.join("\n", lines), null);
         } catch (Exception e) {
             log.warn("matrix: cannot send to {}: {}", target, e.toString());
+        }
+    }
+
+    @Override
+    public void reply(Inbound to, List<String> lines) {
+        if (to.thread() == null || to.isPrivate()) {
+            send(to.replyTarget(), lines);
+            return;
+        }
+        try {
+            post(to.replyTarget(), Message.plain(String.join("\n", lines)), to.thread(), null);
+        } catch (PostFailed e) {
+            log.warn("matrix: cannot reply in a thread in {}: {}", to.replyTarget(), e.getMessage());
+        }
+    }
+
+    @Override
+    public boolean hasThreads() {
+        return true;
+    }
+
+    @Override
+    public String post(String target, Message message, String thread, String key) {
+        String roomId = idByName.getOrDefault(target, target);
+        ObjectNode content = MatrixClient.message("m.notice", message.plain(), message.html());
+        if (thread != null) {
+            MatrixClient.inThread(content, thread, latestInThread.get(thread));
+        }
+        try {
+            String id = key == null ? client.sendEvent(roomId, "m.room.message", content)
+                    : client.sendEvent(roomId, "m.room.message", content, "opsbot-" + key);
+            if (thread != null) latestInThread.put(thread, id);
+            return id;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PostFailed("interrupted", e);
+        } catch (Exception e) {
+            throw new PostFailed(e.toString(), e);
+        }
+    }
+
+    @Override
+    public void react(String target, String messageId, String emoji) {
+        try {
+            client.react(idByName.getOrDefault(target, target), messageId, emoji);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("matrix: cannot react in {}: {}", target, e.toString());
         }
     }
 

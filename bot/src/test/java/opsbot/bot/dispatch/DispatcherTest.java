@@ -2,6 +2,11 @@ package opsbot.bot.dispatch;
 
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Inbound;
+import opsbot.bot.chat.Message;
+import opsbot.config.MatrixConfig;
+import opsbot.config.Person;
+import opsbot.config.Role;
+import java.util.concurrent.atomic.AtomicInteger;
 import opsbot.bot.store.Attempt;
 import opsbot.bot.store.Store;
 import opsbot.commands.ssh.ExecResult;
@@ -35,6 +40,10 @@ class DispatcherTest {
     Path dir;
     private final BlockingQueue<String> said = new LinkedBlockingQueue<>();
     private final List<String> ran = new CopyOnWriteArrayList<>();
+    /** What the incident feeds showed: IRC lines in #incidents, Matrix posts (with their thread root). */
+    private final BlockingQueue<String> feed = new LinkedBlockingQueue<>();
+    private final BlockingQueue<String> matrixSaid = new LinkedBlockingQueue<>();
+    private final List<String> reactions = new CopyOnWriteArrayList<>();
     private Store store;
     private Dispatcher dispatcher;
 
@@ -44,7 +53,8 @@ class DispatcherTest {
         OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "x", false).load("x", text, null)).config();
         BotConfig b = cfg.bot();
         cfg = new OpsbotConfig(new BotConfig(b.prefix(), b.privateMessages(), b.pageLines(), Duration.ofMillis(300), b.timezone()),
-                null, null, cfg.people(), cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
+                cfg.irc(), new MatrixConfig("http://127.0.0.1:1", "opsbot", "x", null, List.of("!inc:x"), null, List.of("!inc:x")),
+                people(cfg), cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
                 StorageConfig.embedded(dir.resolve("db").toString()));
         store = new Store(cfg.storage().url(), null, null);
         Executor recording = (HostConfig h, String line) -> {
@@ -55,10 +65,39 @@ class DispatcherTest {
         dispatcher.attach(new ChatNetwork() {
             public String name() { return "irc"; }
             public void start(Consumer<Inbound> inbox) { }
-            public void send(String target, List<String> lines) { lines.forEach(l -> said.add(target + " " + l)); }
+            public void send(String target, List<String> lines) {
+                lines.forEach(l -> (target.equals("#incidents") ? feed : said).add(target + " " + l));
+            }
             public String selfName() { return "opsbot"; }
             public void close() { }
         });
+        dispatcher.attach(new ChatNetwork() {
+            final AtomicInteger ids = new AtomicInteger();
+            public String name() { return "matrix"; }
+            public void start(Consumer<Inbound> inbox) { }
+            public void send(String target, List<String> lines) { matrixSaid.add(target + " " + String.join("\n", lines)); }
+            public boolean hasThreads() { return true; }
+            public String post(String target, Message m, String thread, String key) {
+                String id = "$ev" + ids.incrementAndGet();
+                feed.add(target + (thread == null ? " root " + id : " in " + thread) + ": " + m.plain());
+                return id;
+            }
+            public void react(String target, String messageId, String emoji) { reactions.add(messageId + " " + emoji); }
+            public String selfName() { return "opsbot"; }
+            public void close() { }
+        });
+    }
+
+    private static List<Person> people(OpsbotConfig cfg) {
+        List<Person> p = new java.util.ArrayList<>(cfg.people());
+        p.add(new Person("erin", null, "@erin:x", Role.OPERATOR));
+        return p;
+    }
+
+    private String fed() throws InterruptedException {
+        String s = feed.poll(5, TimeUnit.SECONDS);
+        assertNotNull(s, "nothing shown in an incident feed");
+        return s;
     }
 
     @AfterEach
@@ -95,8 +134,80 @@ class DispatcherTest {
         say("alice", "#mail", "!y");
         assertEquals("#mail nothing to confirm for you here", reply());
         say("alice", "#ops", "!y");
+        assertEquals("#ops opened INC-1 \"fo -K c4\": everything done now is logged there · !incident close SUMMARY"
+                + " when it is over", reply());
         assertTrue(reply().startsWith("#ops ✓ fo · admin1 · exit 0"));
         assertEquals(List.of("admin1: utils/FailOver.pl -K compute4"), ran);
+    }
+
+    @Test
+    void everyActionGoesIntoOneIncidentShownOnBothNetworks() throws Exception {
+        say("alice", "#ops", "!fo -K c4");
+        reply();
+        say("alice", "#ops", "!y");
+        assertTrue(reply().startsWith("#ops opened INC-1"));
+        assertTrue(reply().startsWith("#ops ✓ fo"));
+        assertEquals("#ops out of admin1", reply());
+        dispatcher.awaitIdle(Duration.ofSeconds(5)); // the result is logged after it is replied
+        dispatcher.incidents().flush(Duration.ofSeconds(5));
+        List<String> shown = new java.util.ArrayList<>();
+        feed.drainTo(shown);
+        assertEquals(List.of(
+                "#incidents [INC-1] alice@irc opened: fo -K c4",
+                "!inc:x root $ev1: INC-1: fo -K c4 — opened by alice. Every action is logged in this thread; write here to add a note.",
+                "#incidents [INC-1] alice@irc confirmed: fo -K c4 → admin1: utils/FailOver.pl -K compute4",
+                "!inc:x in $ev1: alice@irc confirmed: fo -K c4 → admin1: utils/FailOver.pl -K compute4"),
+                shown.subList(0, 4));
+        assertTrue(shown.get(4).matches("#incidents \\[INC-1] alice@irc ran: fo -K c4 → ✓ fo · admin1 · exit 0 · .*"), shown.get(4));
+        assertTrue(shown.get(5).startsWith("!inc:x in $ev1: alice@irc ran: fo -K c4 → ✓ fo · admin1 · exit 0"), shown.get(5));
+        assertTrue(shown.get(5).endsWith("\nout of admin1"), "output shown in the thread: " + shown.get(5));
+
+        // A note with an apostrophe and no closing quote; then someone writing in the Matrix thread.
+        say("bob", "#ops", "!note compute4 doesn't boot, leap second?");
+        assertEquals("#ops noted in INC-1", reply());
+        assertEquals("#incidents [INC-1] bob@irc note: compute4 doesn't boot, leap second?", fed());
+        assertEquals("!inc:x in $ev1: bob@irc note: compute4 doesn't boot, leap second?", fed());
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "ntpd on compute1 looks fine", "$m1", "$ev1"));
+        assertEquals("#incidents [INC-1] erin@matrix note: ntpd on compute1 looks fine", fed());
+        fed();
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "mallory", "@mallory:x", "lol", "$m2", "$ev1"));
+
+        // A denied change command is logged; read commands during the incident too.
+        say("carol", "#ops", "!fo -m c4");
+        assertTrue(reply().startsWith("#ops denied"));
+        assertTrue(fed().startsWith("#incidents [INC-1] carol@irc denied: fo -m c4 — denied: `fo` needs operator"));
+        fed();
+
+        say("bob", "#ops", "!incident");
+        assertTrue(reply().matches("#ops INC-1 \"fo -K c4\" · open since \\d\\d:\\d\\d UTC · 6 entries"));
+        say("alice", "#ops", "!incident close leap second froze compute4; failed over to compute1");
+        assertEquals("#ops closed INC-1 after 7 entries", reply());
+        say("bob", "#ops", "!incident verify 1");
+        assertTrue(reply().startsWith("#ops INC-1: chain intact, 7 entries"));
+        say("bob", "#ops", "!inc report 1");
+        assertTrue(reply().matches("#ops INC-1 \"fo -K c4\": .* UTC \\(\\d+s\\); 1 commands, 2 notes; people: alice, bob, erin, carol"));
+        assertEquals("#ops full report (Markdown): opsbot incident export 1 --config FILE", reply());
+    }
+
+    @Test
+    void incidentBookkeepingNeedsAnOperator() throws Exception {
+        say("carol", "#ops", "!incident open disk full");
+        assertEquals("#ops denied: `incident open` needs operator; you are viewer", reply());
+        say(null, "#ops", "!note hi");
+        assertEquals("#ops denied: `note` needs operator; you are not logged in to services", reply());
+        say("carol", "#ops", "!incident");
+        assertEquals("#ops no incident open · !incident open TITLE, or any change command opens one", reply());
+        say("alice", "#ops", "!inc open imap2 slow");
+        assertEquals("#ops opened INC-1 \"imap2 slow\"; it is active: every action is logged there", reply());
+        say("alice", "#ops", "!inc open compute3 disk");
+        reply();
+        say("alice", "#ops", "!inc use inc-1");
+        assertEquals("#ops now active: INC-1 \"imap2 slow\"", reply());
+        say("alice", "#ops", "!note checked");
+        assertEquals("#ops noted in INC-1", reply());
+        say("alice", "#ops", "!inc list");
+        assertTrue(reply().startsWith("#ops * INC-1 \"imap2 slow\""));
+        assertTrue(reply().startsWith("#ops   INC-2 \"compute3 disk\""));
     }
 
     @Test
@@ -134,5 +245,14 @@ class DispatcherTest {
         reply();
         List<String> decisions = store.recent(10).stream().map(Attempt::decision).toList();
         assertEquals(List.of("invalid", "invalid", "denied"), decisions);
+    }
+
+    @Test
+    void matrixCommandsGetAReactionOnTheirMessage() throws Exception {
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!uptime c1", "$ok", null));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!uptime c3", "$bad", null));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "mallory", "@mallory:x", "!fo -K c4", "$denied", null));
+        dispatcher.awaitIdle(Duration.ofSeconds(5));
+        assertEquals(java.util.Set.of("$ok ✅", "$bad ❌", "$denied ❌"), java.util.Set.copyOf(reactions));
     }
 }

@@ -33,8 +33,7 @@ class IrcConnectionTest {
         // The server's certificate names "localhost"; 127.0.0.1 is the same socket but not that name.
         OpsbotConfig cfg = env.config(Files.createTempDirectory("opsbot-tls"), "127.0.0.1");
         IrcConfig i = cfg.irc();
-        IrcNetwork irc = new IrcNetwork(new IrcConfig(i.server(), i.port(), i.tls(), i.truststore(), i.truststorePassword(),
-                "tlsprobe", i.sasl(), i.channels(), i.rateLimit(), i.reconnectMax()));
+        IrcNetwork irc = new IrcNetwork(i.withNick("tlsprobe"));
         try (Bot ignored = Bot.create(cfg, true).attach(irc)) {
             assertFalse(joinsWithin(irc, Duration.ofSeconds(6)), "joined despite a certificate for another host name");
         }

@@ -56,4 +56,32 @@ class StoreTest {
             assertTrue(stored.endsWith("…"));
         }
     }
+
+    /**
+     * A second process (opsbot incident export) reaches the running bot's database through H2's AUTO_SERVER.
+     * It must listen on loopback only: the lock file says where it listens.
+     */
+    @Test
+    void theSharedDatabaseServerListensOnLoopbackOnly() throws Exception {
+        try (Store s = new Store(url(), null, null)) {
+            java.util.Properties lock = new java.util.Properties();
+            try (var in = java.nio.file.Files.newInputStream(dir.resolve("opsbot.lock.db"))) {
+                lock.load(in);
+            }
+            String server = lock.getProperty("server");
+            assertNotNull(server, "no AUTO_SERVER address in the lock file: " + lock);
+            assertTrue(server.startsWith("127.0.0.1:") || server.startsWith("localhost:"), server);
+            int port = Integer.parseInt(server.substring(server.indexOf(':') + 1));
+            // Bound to 127.0.0.1, it refuses connections to this machine's other addresses.
+            for (var nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+                for (var addr : java.util.Collections.list(nif.getInetAddresses())) {
+                    if (addr.isLoopbackAddress() || !(addr instanceof java.net.Inet4Address)) continue;
+                    try (java.net.Socket sock = new java.net.Socket()) {
+                        assertThrows(java.io.IOException.class,
+                                () -> sock.connect(new java.net.InetSocketAddress(addr, port), 500), "listening on " + addr);
+                    }
+                }
+            }
+        }
+    }
 }

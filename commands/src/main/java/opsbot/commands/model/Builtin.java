@@ -1,8 +1,14 @@
 package opsbot.commands.model;
 
+import opsbot.config.Role;
+
 import java.util.List;
 
-/** Commands every opsbot has. They only read (or act on the asker's own pending state), so anyone may use them. */
+/**
+ * Commands every opsbot has. Most only read (or act on the asker's own pending state), so anyone may use
+ * them; {@link #role} says otherwise for the incident log. Incident subcommands that change the log
+ * (open, close, use) need operator; the dispatcher's policy check says so before they run.
+ */
 public enum Builtin {
     HELP("help", List.of("?"), "help [COMMAND]", "what you may run here; help CMD for usage and flags"),
     HOSTS("hosts", List.of(), "hosts [@GROUP]", "the inventory: hosts, pairs, groups"),
@@ -10,17 +16,27 @@ public enum Builtin {
     MORE("more", List.of(), "more", "next page of your last long output in this channel"),
     YES("yes", List.of("y"), "yes", "confirm your pending command in this channel"),
     NO("no", List.of(), "no", "cancel your pending command in this channel"),
-    PING("ping", List.of(), "ping", "is opsbot alive?");
+    PING("ping", List.of(), "ping", "is opsbot alive?"),
+    INCIDENT("incident", List.of("inc"), "incident [open TITLE | list | close [SUMMARY] | use N | report [N] | verify [N]]",
+            "the incident log: the active incident, or manage them"),
+    NOTE("note", List.of(), "note TEXT", "add a note to the active incident", Role.OPERATOR);
 
     public final String word;
     public final List<String> aliases;
     public final String usage;
     public final String help;
+    /** Who may use it at all. */
+    public final Role role;
 
     Builtin(String word, List<String> aliases, String usage, String help) {
+        this(word, aliases, usage, help, Role.VIEWER);
+    }
+
+    Builtin(String word, List<String> aliases, String usage, String help, Role role) {
         this.word = word;
         this.aliases = aliases;
         this.usage = usage;
         this.help = help;
+        this.role = role;
     }
 }

@@ -1,0 +1,289 @@
+package opsbot.bot.incident;
+
+import opsbot.bot.store.Store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Incidents and their hash-chained entries in the bot's store. Each append reads the chain's head and
+ * writes the entry and the new head in one transaction, so the chain never forks.
+ */
+public final class IncidentStore {
+    private static final int MAX_TEXT = 16384;
+    private final Store store;
+
+    public IncidentStore(Store store) {
+        this.store = store;
+    }
+
+    /** Opens an incident and writes its first entry (who opened it, and why). */
+    public Incident open(String title, String person, String network, String place, Instant at) {
+        String t = cut(title.strip(), 512);
+        return store.transaction("open an incident", db -> {
+            long id;
+            try (PreparedStatement p = db.prepareStatement(
+                    "INSERT INTO incidents (title, opened_at, opened_by, entries, head_hash) VALUES (?,?,?,0,'')",
+                    Statement.RETURN_GENERATED_KEYS)) {
+                p.setString(1, t);
+                p.setObject(2, odt(at));
+                p.setString(3, cut(person, 256));
+                p.executeUpdate();
+                try (ResultSet k = p.getGeneratedKeys()) {
+                    k.next();
+                    id = k.getLong(1);
+                }
+            }
+            append(db, id, EntryKind.OPENED, person, network, place, t, at);
+            return find(db, id).orElseThrow();
+        });
+    }
+
+    public Entry append(long incidentId, EntryKind kind, String person, String network, String place, String text,
+                        Instant at) {
+        return store.transaction("write an incident entry", db -> append(db, incidentId, kind, person, network, place, text, at));
+    }
+
+    /** Closes (with an entry saying so) and returns the closed incident. */
+    public Incident close(long incidentId, String person, String network, String place, String summary, Instant at) {
+        return store.transaction("close an incident", db -> {
+            String s = summary == null || summary.isBlank() ? null : cut(summary.strip(), 4096);
+            append(db, incidentId, EntryKind.CLOSED, person, network, place, s == null ? "(no summary)" : s, at);
+            try (PreparedStatement p = db.prepareStatement(
+                    "UPDATE incidents SET closed_at=?, closed_by=?, summary=? WHERE id=?")) {
+                p.setObject(1, odt(at));
+                p.setString(2, cut(person, 256));
+                p.setString(3, s);
+                p.setLong(4, incidentId);
+                p.executeUpdate();
+            }
+            return find(db, incidentId).orElseThrow();
+        });
+    }
+
+    /** Opens a closed incident again (an entry says so). */
+    public Incident reopen(long incidentId, String person, String network, String place, Instant at) {
+        return store.transaction("reopen an incident", db -> {
+            append(db, incidentId, EntryKind.REOPENED, person, network, place, "reopened", at);
+            try (PreparedStatement p = db.prepareStatement(
+                    "UPDATE incidents SET closed_at=NULL, closed_by=NULL WHERE id=?")) {
+                p.setLong(1, incidentId);
+                p.executeUpdate();
+            }
+            return find(db, incidentId).orElseThrow();
+        });
+    }
+
+    private static Entry append(Connection db, long id, EntryKind kind, String person, String network, String place,
+                                String text, Instant at) throws SQLException {
+        int seq;
+        String prev;
+        try (PreparedStatement p = db.prepareStatement("SELECT entries, head_hash FROM incidents WHERE id=? FOR UPDATE")) {
+            p.setLong(1, id);
+            try (ResultSet r = p.executeQuery()) {
+                if (!r.next()) {
+                    throw new SQLException("no incident " + id);
+                }
+                seq = r.getInt(1) + 1;
+                prev = seq == 1 ? HashChain.genesis(id) : r.getString(2);
+            }
+        }
+        Instant when = HashChain.normalise(at);
+        String who = cut(person, 256), where = cut(place, 256), what = cut(text, MAX_TEXT);
+        String hash = HashChain.hash(prev, id, seq, when, kind, who, network, where, what);
+        try (PreparedStatement p = db.prepareStatement("INSERT INTO incident_entries (incident_id, seq, at, kind, person,"
+                + " network, place, text, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)")) {
+            p.setLong(1, id);
+            p.setInt(2, seq);
+            p.setObject(3, odt(when));
+            p.setString(4, kind.name());
+            p.setString(5, who);
+            p.setString(6, network);
+            p.setString(7, where);
+            p.setString(8, what);
+            p.setString(9, prev);
+            p.setString(10, hash);
+            p.executeUpdate();
+        }
+        try (PreparedStatement p = db.prepareStatement("UPDATE incidents SET entries=?, head_hash=? WHERE id=?")) {
+            p.setInt(1, seq);
+            p.setString(2, hash);
+            p.setLong(3, id);
+            p.executeUpdate();
+        }
+        return new Entry(id, seq, when, kind, who, network, where, what, prev, hash);
+    }
+
+    public Optional<Incident> find(long id) {
+        return store.transaction("read an incident", db -> find(db, id));
+    }
+
+    private static Optional<Incident> find(Connection db, long id) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT * FROM incidents WHERE id=?")) {
+            p.setLong(1, id);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? Optional.of(incident(r)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Open incidents, oldest first, then the newest closed ones, up to {@code closedLimit}. */
+    public List<Incident> list(int closedLimit) {
+        return store.transaction("list incidents", db -> {
+            List<Incident> out = new ArrayList<>();
+            try (Statement s = db.createStatement();
+                 ResultSet r = s.executeQuery("SELECT * FROM incidents WHERE closed_at IS NULL ORDER BY id")) {
+                while (r.next()) out.add(incident(r));
+            }
+            try (PreparedStatement p = db.prepareStatement(
+                    "SELECT * FROM incidents WHERE closed_at IS NOT NULL ORDER BY id DESC LIMIT ?")) {
+                p.setInt(1, closedLimit);
+                try (ResultSet r = p.executeQuery()) {
+                    while (r.next()) out.add(incident(r));
+                }
+            }
+            return out;
+        });
+    }
+
+    public List<Entry> entries(long incidentId) {
+        return store.transaction("read incident entries", db -> {
+            List<Entry> out = new ArrayList<>();
+            try (PreparedStatement p = db.prepareStatement(
+                    "SELECT * FROM incident_entries WHERE incident_id=? ORDER BY seq")) {
+                p.setLong(1, incidentId);
+                try (ResultSet r = p.executeQuery()) {
+                    while (r.next()) {
+                        out.add(new Entry(r.getLong("incident_id"), r.getInt("seq"), instant(r, "at"),
+                                EntryKind.valueOf(r.getString("kind")), r.getString("person"), r.getString("network"),
+                                r.getString("place"), r.getString("text"), r.getString("prev_hash"), r.getString("hash")));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** Every id, for verifying them all. */
+    public List<Long> ids() {
+        return store.transaction("list incident ids", db -> {
+            List<Long> out = new ArrayList<>();
+            try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT id FROM incidents ORDER BY id")) {
+                while (r.next()) out.add(r.getLong(1));
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Recomputes the chain from the start and names the first entry that no longer fits: altered content,
+     * a gap in the numbering (a removed entry), a link to the wrong predecessor, or a head that does not
+     * match the last entry (the last entry removed).
+     */
+    public Verification verify(long id) {
+        Optional<Incident> inc = find(id);
+        if (inc.isEmpty()) {
+            return new Verification.NoSuchIncident(id);
+        }
+        List<Entry> entries = entries(id);
+        String prev = HashChain.genesis(id);
+        int expected = 1;
+        for (Entry e : entries) {
+            if (e.seq() != expected) {
+                return new Verification.Broken(id, expected, "entry " + expected + " is missing (next stored is " + e.seq() + ")");
+            }
+            if (!e.prevHash().equals(prev)) {
+                return new Verification.Broken(id, e.seq(), "does not link to entry " + (e.seq() - 1));
+            }
+            String h = HashChain.hash(e);
+            if (!h.equals(e.hash())) {
+                return new Verification.Broken(id, e.seq(), "content altered (" + e.kind().verb + " by " + e.person() + " at "
+                        + e.at() + ")");
+            }
+            prev = h;
+            expected++;
+        }
+        Incident i = inc.get();
+        if (i.entries() != entries.size() || !i.headHash().equals(prev)) {
+            return new Verification.Broken(id, entries.size() + 1, "the incident counts " + i.entries()
+                    + " entries but " + entries.size() + " are stored: entries after " + entries.size() + " were removed");
+        }
+        if (!entries.isEmpty() && !entries.get(0).text().equals(i.title())) {
+            return new Verification.Broken(id, 0, "the title was altered (entry 1 says \"" + entries.get(0).text() + "\")");
+        }
+        return new Verification.Intact(id, entries.size(), prev);
+    }
+
+    /** The network message an incident's thread hangs from in one room, if it was posted. */
+    public Optional<String> threadRoot(long incidentId, String network, String place) {
+        return store.transaction("read a thread root", db -> {
+            try (PreparedStatement p = db.prepareStatement(
+                    "SELECT root FROM incident_threads WHERE incident_id=? AND network=? AND place=?")) {
+                p.setLong(1, incidentId);
+                p.setString(2, network);
+                p.setString(3, place);
+                try (ResultSet r = p.executeQuery()) {
+                    return r.next() ? Optional.of(r.getString(1)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    public void setThreadRoot(long incidentId, String network, String place, String root) {
+        store.transaction("write a thread root", db -> {
+            try (PreparedStatement p = db.prepareStatement(
+                    "INSERT INTO incident_threads (incident_id, network, place, root) VALUES (?,?,?,?)")) {
+                p.setLong(1, incidentId);
+                p.setString(2, network);
+                p.setString(3, place);
+                p.setString(4, root);
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** The incident whose thread hangs from {@code root} in that room, if any. */
+    public Optional<Long> incidentOfThread(String network, String place, String root) {
+        return store.transaction("look up a thread", db -> {
+            try (PreparedStatement p = db.prepareStatement(
+                    "SELECT incident_id FROM incident_threads WHERE network=? AND place=? AND root=?")) {
+                p.setString(1, network);
+                p.setString(2, place);
+                p.setString(3, root);
+                try (ResultSet r = p.executeQuery()) {
+                    return r.next() ? Optional.of(r.getLong(1)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    private static Incident incident(ResultSet r) throws SQLException {
+        return new Incident(r.getLong("id"), r.getString("title"), instant(r, "opened_at"), r.getString("opened_by"),
+                instant(r, "closed_at"), r.getString("closed_by"), r.getString("summary"), r.getInt("entries"),
+                r.getString("head_hash").strip());
+    }
+
+    private static Instant instant(ResultSet r, String col) throws SQLException {
+        OffsetDateTime t = r.getObject(col, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+
+    private static OffsetDateTime odt(Instant at) {
+        return at.atOffset(ZoneOffset.UTC);
+    }
+
+    private static String cut(String s, int max) {
+        if (s == null || s.length() <= max) return s;
+        return s.substring(0, max - 1) + "…";
+    }
+}
