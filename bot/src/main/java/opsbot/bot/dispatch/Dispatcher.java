@@ -252,7 +252,7 @@ public final class Dispatcher implements AutoCloseable {
             refuse(in, caller, spec.name(), "denied", deny.reason());
             if (spec.kind() == Kind.CHANGE) {
                 // Someone tried to change something during an incident: the others should know.
-                incidents.log(EntryKind.DENIED, actor(in, caller), commandWords(in) + " — " + deny.reason());
+                incidents.log(EntryKind.DENIED, actor(in, caller), commandWords(in) + " — " + deny.reason().replaceFirst("^denied: ", ""));
             }
             react(in, false);
             return;

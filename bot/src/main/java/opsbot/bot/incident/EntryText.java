@@ -37,7 +37,8 @@ final class EntryText {
     }
 
     private static String who(Entry e) {
-        return e.network() == null ? e.person() : e.person() + "@" + e.network();
+        // A Matrix ID already says where it is from; anything else gets its network: alice@irc.
+        return e.network() == null || e.person().startsWith("@") ? e.person() : e.person() + "@" + e.network();
     }
 
     static String esc(String s) {

@@ -9,6 +9,8 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,11 +35,8 @@ public final class Incidents implements AutoCloseable {
     private final List<Feed> feeds;
     private final Function<String, ChatNetwork> networks;
     private final Clock clock;
-    private final ExecutorService feedThread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "incident-feed");
-        t.setDaemon(true);
-        return t;
-    });
+    /** One thread per feed: entries reach each feed in order, and a feed that is down holds up no other. */
+    private final Map<Feed, ExecutorService> feedThreads = new ConcurrentHashMap<>();
 
     public Incidents(Store store, List<Feed> feeds, Function<String, ChatNetwork> networks, Clock clock) {
         this.store = store;
@@ -125,11 +124,19 @@ public final class Incidents implements AutoCloseable {
 
     private void publish(Incident i, Entry e) {
         for (Feed f : feeds) {
-            feedThread.execute(() -> deliver(f, i, e));
+            thread(f).execute(() -> deliver(f, i, e));
         }
     }
 
-    /** Runs on the feed thread, so entries reach each feed in order. */
+    private ExecutorService thread(Feed f) {
+        return feedThreads.computeIfAbsent(f, k -> Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "incident-feed " + k.network() + " " + k.target());
+            t.setDaemon(true);
+            return t;
+        }));
+    }
+
+    /** Runs on the feed's thread, so entries reach each feed in order. */
     private void deliver(Feed f, Incident i, Entry e) {
         long deadline = System.nanoTime() + GIVE_UP.toNanos();
         long backoff = 500;
@@ -179,19 +186,25 @@ public final class Incidents implements AutoCloseable {
 
     /** Waits until everything logged so far has been shown (tests, shutdown). */
     public void flush(Duration max) throws InterruptedException {
-        var done = new java.util.concurrent.CountDownLatch(1);
-        feedThread.execute(done::countDown);
-        done.await(max.toMillis(), TimeUnit.MILLISECONDS);
+        long end = System.nanoTime() + max.toNanos();
+        for (Feed f : feeds) {
+            var done = new java.util.concurrent.CountDownLatch(1);
+            thread(f).execute(done::countDown);
+            done.await(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
     }
 
     @Override
     public void close() {
-        feedThread.shutdown();
-        try {
-            if (!feedThread.awaitTermination(5, TimeUnit.SECONDS)) feedThread.shutdownNow();
-        } catch (InterruptedException e) {
-            feedThread.shutdownNow();
-            Thread.currentThread().interrupt();
+        feedThreads.values().forEach(ExecutorService::shutdown);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (ExecutorService t : feedThreads.values()) {
+            try {
+                if (!t.awaitTermination(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS)) t.shutdownNow();
+            } catch (InterruptedException e) {
+                t.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -42,6 +42,7 @@ class DispatcherTest {
     private final List<String> ran = new CopyOnWriteArrayList<>();
     /** What the incident feeds showed: IRC lines in #incidents, Matrix posts (with their thread root). */
     private final BlockingQueue<String> feed = new LinkedBlockingQueue<>();
+    private final BlockingQueue<String> thread = new LinkedBlockingQueue<>();
     private final BlockingQueue<String> matrixSaid = new LinkedBlockingQueue<>();
     private final List<String> reactions = new CopyOnWriteArrayList<>();
     private Store store;
@@ -79,7 +80,7 @@ class DispatcherTest {
             public boolean hasThreads() { return true; }
             public String post(String target, Message m, String thread, String key) {
                 String id = "$ev" + ids.incrementAndGet();
-                feed.add(target + (thread == null ? " root " + id : " in " + thread) + ": " + m.plain());
+                DispatcherTest.this.thread.add(target + (thread == null ? " root " + id : " in " + thread) + ": " + m.plain());
                 return id;
             }
             public void react(String target, String messageId, String emoji) { reactions.add(messageId + " " + emoji); }
@@ -94,8 +95,17 @@ class DispatcherTest {
         return p;
     }
 
+    /** The next line of the IRC incident channel, then ({@link #threaded}) of the Matrix incident thread. */
     private String fed() throws InterruptedException {
-        String s = feed.poll(5, TimeUnit.SECONDS);
+        return next(feed);
+    }
+
+    private String threaded() throws InterruptedException {
+        return next(thread);
+    }
+
+    private static String next(BlockingQueue<String> q) throws InterruptedException {
+        String s = q.poll(5, TimeUnit.SECONDS);
         assertNotNull(s, "nothing shown in an incident feed");
         return s;
     }
@@ -150,33 +160,32 @@ class DispatcherTest {
         assertEquals("#ops out of admin1", reply());
         dispatcher.awaitIdle(Duration.ofSeconds(5)); // the result is logged after it is replied
         dispatcher.incidents().flush(Duration.ofSeconds(5));
-        List<String> shown = new java.util.ArrayList<>();
-        feed.drainTo(shown);
-        assertEquals(List.of(
-                "#incidents [INC-1] alice@irc opened: fo -K c4",
-                "!inc:x root $ev1: INC-1: fo -K c4 — opened by alice. Every action is logged in this thread; write here to add a note.",
-                "#incidents [INC-1] alice@irc confirmed: fo -K c4 → admin1: utils/FailOver.pl -K compute4",
-                "!inc:x in $ev1: alice@irc confirmed: fo -K c4 → admin1: utils/FailOver.pl -K compute4"),
-                shown.subList(0, 4));
-        assertTrue(shown.get(4).matches("#incidents \\[INC-1] alice@irc ran: fo -K c4 → ✓ fo · admin1 · exit 0 · .*"), shown.get(4));
-        assertTrue(shown.get(5).startsWith("!inc:x in $ev1: alice@irc ran: fo -K c4 → ✓ fo · admin1 · exit 0"), shown.get(5));
-        assertTrue(shown.get(5).endsWith("\nout of admin1"), "output shown in the thread: " + shown.get(5));
+        assertEquals("#incidents [INC-1] alice@irc opened: fo -K c4", fed());
+        assertEquals("#incidents [INC-1] alice@irc confirmed: fo -K c4 → admin1: utils/FailOver.pl -K compute4", fed());
+        String ran = fed();
+        assertTrue(ran.matches("#incidents \\[INC-1] alice@irc ran: fo -K c4 → ✓ fo · admin1 · exit 0 · .*"), ran);
+        assertEquals("!inc:x root $ev1: INC-1: fo -K c4 — opened by alice. Every action is logged in this thread;"
+                + " write here to add a note.", threaded());
+        assertEquals("!inc:x in $ev1: alice@irc confirmed: fo -K c4 → admin1: utils/FailOver.pl -K compute4", threaded());
+        ran = threaded();
+        assertTrue(ran.startsWith("!inc:x in $ev1: alice@irc ran: fo -K c4 → ✓ fo · admin1 · exit 0"), ran);
+        assertTrue(ran.endsWith("\nout of admin1"), "output shown in the thread: " + ran);
 
         // A note with an apostrophe and no closing quote; then someone writing in the Matrix thread.
         say("bob", "#ops", "!note compute4 doesn't boot, leap second?");
         assertEquals("#ops noted in INC-1", reply());
         assertEquals("#incidents [INC-1] bob@irc note: compute4 doesn't boot, leap second?", fed());
-        assertEquals("!inc:x in $ev1: bob@irc note: compute4 doesn't boot, leap second?", fed());
+        assertEquals("!inc:x in $ev1: bob@irc note: compute4 doesn't boot, leap second?", threaded());
         dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "ntpd on compute1 looks fine", "$m1", "$ev1"));
         assertEquals("#incidents [INC-1] erin@matrix note: ntpd on compute1 looks fine", fed());
-        fed();
+        assertEquals("!inc:x in $ev1: erin@matrix note: ntpd on compute1 looks fine", threaded());
         dispatcher.handle(new Inbound("matrix", "!inc:x", "mallory", "@mallory:x", "lol", "$m2", "$ev1"));
 
         // A denied change command is logged; read commands during the incident too.
         say("carol", "#ops", "!fo -m c4");
         assertTrue(reply().startsWith("#ops denied"));
-        assertTrue(fed().startsWith("#incidents [INC-1] carol@irc denied: fo -m c4 — denied: `fo` needs operator"));
-        fed();
+        assertTrue(fed().startsWith("#incidents [INC-1] carol@irc denied: fo -m c4 — `fo` needs operator"));
+        assertTrue(threaded().startsWith("!inc:x in $ev1: carol@irc denied: fo -m c4"));
 
         say("bob", "#ops", "!incident");
         assertTrue(reply().matches("#ops INC-1 \"fo -K c4\" · open since \\d\\d:\\d\\d UTC · 6 entries"));

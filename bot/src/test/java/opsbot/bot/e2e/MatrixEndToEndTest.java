@@ -1,9 +1,9 @@
 package opsbot.bot.e2e;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import opsbot.bot.Bot;
 import opsbot.bot.matrix.MatrixClient;
 import opsbot.bot.matrix.MatrixNetwork;
+import opsbot.bot.testkit.MatrixRoom;
 import opsbot.bot.testkit.TestEnv;
 import opsbot.config.ConfigLoader;
 import opsbot.config.OpsbotConfig;
@@ -23,32 +23,6 @@ import static org.junit.jupiter.api.Assertions.*;
 @Tag("e2e")
 class MatrixEndToEndTest {
     private static final URI HS = URI.create("http://127.0.0.1:8008");
-
-    /** Reads a room with long-poll syncs and waits for the bot's next notice containing some text. */
-    private static final class Reader {
-        final MatrixClient c;
-        final String room;
-        String since;
-
-        Reader(MatrixClient c, String room) throws Exception {
-            this.c = c;
-            this.room = room;
-            this.since = c.sync(null, Duration.ZERO, "{\"room\":{\"timeline\":{\"limit\":0}}}").path("next_batch").asText();
-        }
-
-        String botSays(String containing) throws Exception {
-            long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (System.nanoTime() < end) {
-                JsonNode s = c.sync(since, Duration.ofSeconds(2), null);
-                since = s.path("next_batch").asText();
-                for (JsonNode ev : s.path("rooms").path("join").path(room).path("timeline").path("events")) {
-                    String body = ev.path("content").path("body").asText();
-                    if (ev.path("sender").asText().equals("@opsbot:localhost") && body.contains(containing)) return body;
-                }
-            }
-            throw new AssertionError("the bot did not say '" + containing + "' in " + room);
-        }
-    }
 
     private OpsbotConfig config(TestEnv env, Path dir, String room) {
         String yaml = env.yaml(dir, "localhost", "opsbot")
@@ -88,7 +62,7 @@ class MatrixEndToEndTest {
 
         Bot bot = start(cfg);
         try {
-            Reader r = new Reader(alice, room);
+            MatrixRoom r = new MatrixRoom(alice, room);
             alice.send(room, "m.text", "!fo -K compute4", null);
             assertEquals("confirm with !y within 60s: admin1: utils/FailOver.pl -K compute4", r.botSays("confirm"));
             alice.send(room, "m.text", "!y", null);
@@ -105,7 +79,7 @@ class MatrixEndToEndTest {
         // Restart on the same store: the sync token resumes after the handled events; nothing is replayed.
         bot = start(cfg);
         try {
-            Reader r = new Reader(alice, room);
+            MatrixRoom r = new MatrixRoom(alice, room);
             alice.send(room, "m.text", "!ping", null);
             assertEquals("pong", r.botSays("pong"));
             assertEquals(List.of("FailOver.pl [-K] [compute4]"), env.calls(), "the confirmed failover ran exactly once");

@@ -75,7 +75,7 @@ public final class TestEnv {
     /** The YAML of that config; the SASL password is read from the environment variable PW. */
     public String yaml(Path storage, String ircServer, String nick) {
         return """
-                bot: {page-lines: 4, confirm-timeout: 60s}
+                bot: {page-lines: 4, confirm-timeout: 60s, timezone: Europe/Berlin}
                 irc:
                   server: %s
                   port: %d
