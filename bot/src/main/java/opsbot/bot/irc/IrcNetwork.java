@@ -56,6 +56,7 @@ public final class IrcNetwork implements ChatNetwork {
     private volatile Consumer<Inbound> inbox;
     private volatile int failures;
     private volatile boolean connected;
+    private final boolean inlineSending;
     private final ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "irc-upkeep");
         t.setDaemon(true);
@@ -75,6 +76,7 @@ public final class IrcNetwork implements ChatNetwork {
             s.secureTrustManagerFactory(trust(cfg));
         }
         this.client = s.then().build();
+        this.inlineSending = InlineSender.install(client);
         if (cfg.sasl() != null) {
             client.getAuthManager().addProtocol(new SaslPlain(client, cfg.sasl().account(), cfg.sasl().password()));
         }
@@ -132,6 +134,11 @@ public final class IrcNetwork implements ChatNetwork {
     @Override
     public String selfName() {
         return client.getNick();
+    }
+
+    /** Whether outgoing lines skip Kitteh's sender thread (see {@link InlineSender}); tests pin it. */
+    public boolean inlineSending() {
+        return inlineSending;
     }
 
     /** Whether the bot currently sits in the channel (tests and the benchmark wait for this). */

@@ -30,6 +30,13 @@ import java.util.function.Function;
 public final class MatrixNetwork implements ChatNetwork {
     private static final Logger log = LoggerFactory.getLogger(MatrixNetwork.class);
     private static final String TOKEN_KEY = "matrix.since";
+    /**
+     * Only what the bot acts on: messages in rooms (invites come through regardless). No presence, receipts,
+     * typing or account data: a phone-sized bot on a busy homeserver should not parse them all day.
+     */
+    private static final String FILTER = "{\"presence\":{\"types\":[]},\"account_data\":{\"types\":[]},"
+            + "\"room\":{\"timeline\":{\"types\":[\"m.room.message\"],\"limit\":50},\"ephemeral\":{\"types\":[]},"
+            + "\"account_data\":{\"types\":[]},\"state\":{\"lazy_load_members\":true}}}";
 
     private final MatrixConfig cfg;
     private final MatrixClient client;
@@ -93,7 +100,7 @@ public final class MatrixNetwork implements ChatNetwork {
                     saveToken.accept(TOKEN_KEY, since);
                 }
                 while (running) {
-                    JsonNode s = client.sync(since, cfg.syncTimeout(), null);
+                    JsonNode s = client.sync(since, cfg.syncTimeout(), FILTER);
                     // Token first, then the events: a crash in between loses a line (retyped) rather than
                     // running a confirmed command twice.
                     since = s.path("next_batch").asText(since);

@@ -1,6 +1,9 @@
 package opsbot.bot.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import opsbot.bot.matrix.MatrixClient;
 import opsbot.bot.testkit.IrcUser;
+import opsbot.bot.testkit.MatrixRoom;
 import opsbot.bot.testkit.TestEnv;
 
 import java.io.File;
@@ -18,7 +21,10 @@ import java.util.Locale;
  *   <li>chat line → result reply of a read command on a warm host, beside OpenSSH's own {@code ssh host cmd}
  *       (fresh, and over a warm ControlMaster) for the same command;</li>
  *   <li>{@code !ping} round trip;</li>
- *   <li>cold start of the packaged jar to "joined #ops", and resident memory when idle.</li>
+ *   <li>cold start of the packaged jar to "joined #ops", and resident memory when idle;</li>
+ *   <li>from a Matrix room on the loopback Synapse: {@code !ping} and the same read command;</li>
+ *   <li>the time from a command's result reply to its incident entry in the IRC incident channel and in the
+ *       Matrix incident thread.</li>
  * </ul>
  * The bot runs as its own process from {@code bot/target/opsbot.jar} with {@code scripts/jvm.options}.
  * Usage: testenv/bench.sh
@@ -26,6 +32,7 @@ import java.util.Locale;
 public final class Benchmark {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String NICK = "benchbot";
+    private static final java.net.URI HS = java.net.URI.create("http://127.0.0.1:8008");
 
     public static void main(String[] args) throws Exception {
         TestEnv env = new TestEnv();
@@ -33,10 +40,25 @@ public final class Benchmark {
         if (!Files.exists(jar)) throw new IllegalStateException("build first: mvn package (" + jar + ")");
         Path dir = Files.createTempDirectory("opsbot-bench");
         Path cfg = dir.resolve("opsbot.yml");
-        Files.writeString(cfg, env.yaml(dir, "localhost", NICK).replace("rate-limit: 50", "rate-limit: 1000"));
+        MatrixClient malice = new MatrixClient(HS);
+        malice.login("alice", env.password());
+        MatrixClient mdave = new MatrixClient(HS);
+        mdave.login("dave", env.password());
+        String room = malice.createRoom("bench-" + System.nanoTime(), MatrixRoom.BOT, "@dave:localhost");
+        mdave.join(room);
+        Files.writeString(cfg, env.yaml(dir, "localhost", NICK).replace("rate-limit: 50", "rate-limit: 1000")
+                .replace("{name: alice, irc-account: alice, role: operator}",
+                        "{name: alice, irc-account: alice, matrix-id: \"@alice:localhost\", role: operator}")
+                .replace("channels: [\"#ops\", \"#shared\"]",
+                        "channels: [\"#ops\", \"#shared\", \"#incidents\"]\n  incident-channels: [\"#incidents\"]")
+                .replace("channels: {\"#ops\": ops, \"#shared\": shared}",
+                        "channels: {\"#ops\": ops, \"#shared\": shared, \"" + room + "\": ops}")
+                + "matrix: {homeserver: \"" + HS + "\", user: opsbot, password: \"${env:PW}\", rooms: [\"" + room
+                + "\"], incident-rooms: [\"" + room + "\"], sync-timeout: 30s}\n");
 
         IrcUser alice = env.user("alice_bench", "alice");
         alice.join("#ops");
+        alice.join("#incidents");
         alice.drain();
 
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -93,7 +115,49 @@ public final class Benchmark {
             Thread.sleep(5000); // idle
             long rssKb = rssKb(bot.pid());
 
-            System.out.println("opsbot benchmark (loopback: InspIRCd 3 + TLS, OpenSSH " + sshVersion() + ")");
+            // Matrix: the same commands from the room, timed from send to the reply arriving in alice's sync.
+            MatrixTimer mt = new MatrixTimer(malice, room);
+            mt.roundTrip("!ping", "pong", Duration.ofSeconds(60)); // the bot joins on its first sync
+            for (int i = 0; i < 10; i++) mt.roundTrip("!status c1", "✓ status", WAIT);
+            List<Double> mping = new ArrayList<>(), mcmd = new ArrayList<>();
+            for (int i = 0; i < 100; i++) mping.add(mt.roundTrip("!ping", "pong", WAIT));
+            // The homeserver's own floor, measured the same way: alice -> dave -> alice, no bot involved.
+            MatrixTimer dt = new MatrixTimer(mdave, room);
+            List<Double> mrelay = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                String x = "relay-x" + i, y = "relay-y" + i;
+                long t = System.nanoTime();
+                malice.send(room, "m.text", x, null);
+                dt.awaitBody("@alice:localhost", x::equals, WAIT);
+                mdave.send(room, "m.notice", y, null);
+                mt.awaitBody("@dave:localhost", y::equals, WAIT);
+                mrelay.add((System.nanoTime() - t) / 1e6);
+            }
+            for (int i = 0; i < 50; i++) mcmd.add(mt.roundTrip("!status c1", "✓ status", WAIT));
+
+            // Result -> incident entry: with an incident open, read commands are logged too. The entry is
+            // watched by a second user in #incidents: behind alice's reply on her own connection, the IRC
+            // server's Nagle and her delayed ACK would add 40 ms that are no part of opsbot.
+            IrcUser watcher = env.user("carol_bench", "carol");
+            watcher.join("#incidents");
+            watcher.drain();
+            roundTrip(alice, "!incident open benchmark", "opened INC-");
+            mt.awaitBody(b -> b.startsWith("INC-"), WAIT);
+            List<Double> toIrc = new ArrayList<>(), toMatrix = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                alice.say("#ops", "!status c1");
+                alice.expect(NICK, x -> x.startsWith("✓ status"), WAIT);
+                long result = System.nanoTime();
+                watcher.expect(NICK, x -> x.contains("] alice@irc ran: status c1 → ✓ status"), WAIT);
+                toIrc.add((System.nanoTime() - result) / 1e6);
+                long inMatrix = mt.awaitBody(b -> b.startsWith("alice@irc ran: status c1 → ✓ status"), WAIT);
+                toMatrix.add((inMatrix - result) / 1e6);
+                alice.drain();
+                watcher.drain();
+            }
+            watcher.close();
+
+            System.out.println("opsbot benchmark (loopback: InspIRCd 3 + TLS, Synapse, OpenSSH " + sshVersion() + ")");
             row("read command, chat line -> result reply (warm host)", cmd);
             row("  OpenSSH `ssh host cmd`, fresh connection", fresh);
             row("  OpenSSH `ssh host cmd`, warm ControlMaster", master);
@@ -104,6 +168,12 @@ public final class Benchmark {
             row("!ping round trip, one every 25 ms (idle CPUs between)", pingIdle);
             row("  floor: the same relay, one every 25 ms", relayIdle);
             System.out.printf(Locale.ROOT, "  target: median < 2 ms%n");
+            row("Matrix !ping round trip (send -> reply in the sender's sync)", mping);
+            row("  floor: the homeserver relaying alice -> dave -> alice", mrelay);
+            System.out.printf(Locale.ROOT, "  target: median <= 85 ms%n");
+            row("Matrix read command -> result reply (warm host)", mcmd);
+            row("result reply -> entry in the IRC incident channel", toIrc);
+            row("result reply -> entry in the Matrix incident thread", toMatrix);
             System.out.printf(Locale.ROOT, "cold start to joined #ops: %.0f ms%n", coldMs);
             System.out.printf(Locale.ROOT, "resident memory when idle: %d MB   (target <= 128 MB)%n", rssKb / 1024);
         } finally {
@@ -111,6 +181,45 @@ public final class Benchmark {
             bot.waitFor();
             alice.close();
             env.clearCalls();
+        }
+    }
+
+    /** alice's Matrix client: sends, and long-polls her sync for the bot's answer; arrival times as seen there. */
+    private static final class MatrixTimer {
+        private final MatrixClient c;
+        private final String room;
+        private String since;
+
+        MatrixTimer(MatrixClient c, String room) throws Exception {
+            this.c = c;
+            this.room = room;
+            this.since = c.sync(null, Duration.ZERO, "{\"room\":{\"timeline\":{\"limit\":0}}}").path("next_batch").asText();
+        }
+
+        double roundTrip(String line, String expect, Duration max) throws Exception {
+            long t = System.nanoTime();
+            c.send(room, "m.text", line, null);
+            return (awaitBody(b -> b.startsWith(expect), max) - t) / 1e6;
+        }
+
+        long awaitBody(java.util.function.Predicate<String> p, Duration max) throws Exception {
+            return awaitBody(MatrixRoom.BOT, p, max);
+        }
+
+        /** Waits for a message from {@code sender} whose body matches; returns the nanoTime it arrived. */
+        long awaitBody(String sender, java.util.function.Predicate<String> p, Duration max) throws Exception {
+            long end = System.nanoTime() + max.toNanos();
+            while (System.nanoTime() < end) {
+                JsonNode s = c.sync(since, Duration.ofSeconds(5), null);
+                long now = System.nanoTime();
+                since = s.path("next_batch").asText();
+                for (JsonNode ev : s.path("rooms").path("join").path(room).path("timeline").path("events")) {
+                    if (ev.path("sender").asText().equals(sender) && p.test(ev.path("content").path("body").asText())) {
+                        return now;
+                    }
+                }
+            }
+            throw new IllegalStateException("no answer from " + sender + " in the Matrix room within " + max);
         }
     }
 
