@@ -57,6 +57,7 @@ public final class IrcNetwork implements ChatNetwork {
     private volatile int failures;
     private volatile boolean connected;
     private final boolean inlineSending;
+    private final FastInbound fastInbound;
     private final ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "irc-upkeep");
         t.setDaemon(true);
@@ -65,9 +66,11 @@ public final class IrcNetwork implements ChatNetwork {
 
     public IrcNetwork(IrcConfig cfg) {
         this.cfg = cfg;
+        this.fastInbound = new FastInbound(this::takeFast);
         Client.Builder b = Client.builder()
                 .nick(cfg.nick()).user(cfg.nick()).realName("opsbot")
-                .management().messageSendingQueueSupplier(c -> new PacedSender(cfg.rateLimit())).then()
+                .management().messageSendingQueueSupplier(c -> new PacedSender(cfg.rateLimit()))
+                .networkHandler(fastInbound).then()
                 .listeners().exception(e -> log.warn("irc: {}", e.toString())).then();
         Client.Builder.Server s = b.server().host(cfg.server())
                 .port(cfg.port(), cfg.tls() ? Client.Builder.Server.SecurityType.SECURE
@@ -134,6 +137,33 @@ public final class IrcNetwork implements ChatNetwork {
     @Override
     public String selfName() {
         return client.getNick();
+    }
+
+    /**
+     * A chat line, on the Netty thread that read it (see {@link FastInbound}). Taken only where the server
+     * vouches for identity per message ({@code account-tag}); otherwise Kitteh's events deliver it, with the
+     * tracked-account and WHOIS fallbacks.
+     */
+    private boolean takeFast(Privmsg m) {
+        Consumer<Inbound> in = inbox;
+        if (in == null || !client.getCapabilityManager().getCapability("account-tag").isPresent()) {
+            return false;
+        }
+        if (m.nick().equalsIgnoreCase(client.getNick())) {
+            return true; // our own line echoed back: nothing to do
+        }
+        String t = m.target();
+        boolean channel = !t.isEmpty() && "#&+!".indexOf(t.charAt(0)) >= 0;
+        if (!channel && !t.equalsIgnoreCase(client.getNick())) {
+            return false; // e.g. a STATUSMSG like @#ops: Kitteh knows those
+        }
+        in.accept(new Inbound(name(), channel ? t : null, m.nick(), m.account(), m.text()));
+        return true;
+    }
+
+    /** Whether chat lines reach opsbot on the Netty thread, skipping Kitteh's input thread; tests pin it. */
+    public boolean fastInbound() {
+        return fastInbound.installed();
     }
 
     /** Whether outgoing lines skip Kitteh's sender thread (see {@link InlineSender}); tests pin it. */

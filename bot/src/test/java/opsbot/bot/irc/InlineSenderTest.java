@@ -43,4 +43,15 @@ class InlineSenderTest {
             client.shutdown();
         }
     }
+
+    /** The name of the stage FastInbound inserts before: a Kitteh upgrade that renames it fails here. */
+    @Test
+    void kittehsLastInputStageHasTheNameFastInboundExpects() throws Exception {
+        try (var in = org.kitteh.irc.client.library.Client.class.getResourceAsStream(
+                "/org/kitteh/irc/client/library/defaults/feature/network/NettyConnection.class")) {
+            String bytes = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertTrue(bytes.contains(FastInbound.KITTEH_LAST_STAGE));
+            assertTrue(bytes.contains("channelFuture"));
+        }
+    }
 }
