@@ -68,7 +68,12 @@ public final class MatrixClient {
     /** Uses an existing access token; asks the server whose it is. */
     public void useToken(String token) throws IOException, InterruptedException {
         accessToken = token;
-        userId = call("GET", "/_matrix/client/v3/account/whoami", null, Duration.ofSeconds(30), true).path("user_id").asText();
+        try {
+            userId = call("GET", "/_matrix/client/v3/account/whoami", null, Duration.ofSeconds(30), true).path("user_id").asText();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            accessToken = null; // not known to work: the next attempt starts over
+            throw e;
+        }
     }
 
     /** Joins (or accepts an invite to) a room by ID or alias; returns the room ID. */
@@ -79,7 +84,13 @@ public final class MatrixClient {
 
     /** Creates a room (tests and setup), returns its ID. */
     public String createRoom(String name, String... invite) throws IOException, InterruptedException {
+        return createRoomWithAlias(name, null, invite);
+    }
+
+    /** Creates a room with a local alias ({@code #alias:server}) as well. */
+    public String createRoomWithAlias(String name, String aliasLocalpart, String... invite) throws IOException, InterruptedException {
         ObjectNode body = JSON.createObjectNode().put("name", name).put("preset", "private_chat");
+        if (aliasLocalpart != null) body.put("room_alias_name", aliasLocalpart);
         var inv = body.putArray("invite");
         for (String u : invite) inv.add(u);
         return call("POST", "/_matrix/client/v3/createRoom", body, Duration.ofSeconds(30), true).path("room_id").asText();

@@ -30,6 +30,7 @@ import java.util.function.Function;
 public final class MatrixNetwork implements ChatNetwork {
     private static final Logger log = LoggerFactory.getLogger(MatrixNetwork.class);
     private static final String TOKEN_KEY = "matrix.since";
+    private static final String ACCESS_KEY = "matrix.access-token";
     /**
      * Only what the bot acts on: messages in rooms (invites come through regardless). No presence, receipts,
      * typing or account data: a phone-sized bot on a busy homeserver should not parse them all day.
@@ -82,9 +83,7 @@ public final class MatrixNetwork implements ChatNetwork {
         while (running) {
             try {
                 if (client.accessToken() == null) {
-                    if (cfg.accessToken() != null) client.useToken(cfg.accessToken());
-                    else client.login(cfg.user(), cfg.password());
-                    log.info("matrix: logged in as {}", client.userId());
+                    logIn();
                 }
                 for (String room : cfg.rooms()) {
                     if (!idByName.containsKey(room)) {
@@ -121,6 +120,33 @@ public final class MatrixNetwork implements ChatNetwork {
                 backoff = Math.min(backoff * 2, 60_000);
             }
         }
+    }
+
+    /**
+     * A configured token, else the token of an earlier password login kept in the store (one device for
+     * the bot, not one per restart), else a password login, whose token is then kept.
+     */
+    private void logIn() throws Exception {
+        if (cfg.accessToken() != null) {
+            client.useToken(cfg.accessToken());
+        } else {
+            String kept = loadToken.apply(ACCESS_KEY);
+            boolean reused = false;
+            if (kept != null && !kept.isEmpty()) {
+                try {
+                    client.useToken(kept);
+                    reused = true;
+                } catch (MatrixClient.MatrixException e) {
+                    if (e.status != 401) throw e;
+                    log.info("matrix: the kept access token was revoked; logging in again");
+                }
+            }
+            if (!reused) {
+                client.login(cfg.user(), cfg.password());
+                saveToken.accept(ACCESS_KEY, client.accessToken());
+            }
+        }
+        log.info("matrix: logged in as {}", client.userId());
     }
 
     private void deliver(JsonNode sync, Consumer<Inbound> inbox) {

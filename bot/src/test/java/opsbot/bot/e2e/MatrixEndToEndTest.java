@@ -76,13 +76,42 @@ class MatrixEndToEndTest {
             bot.close();
         }
 
+        String token;
+        try (opsbot.bot.store.Store st = new opsbot.bot.store.Store(cfg.storage().url(), null, null)) {
+            token = st.state("matrix.access-token");
+        }
+        assertNotNull(token, "the password login's token is kept");
+
         // Restart on the same store: the sync token resumes after the handled events; nothing is replayed.
+        // The kept access token is used again: one device for the bot, not one per restart.
         bot = start(cfg);
+        assertEquals(token, bot.store().state("matrix.access-token"));
         try {
             MatrixRoom r = new MatrixRoom(alice, room);
             alice.send(room, "m.text", "!ping", null);
             assertEquals("pong", r.botSays("pong"));
             assertEquals(List.of("FailOver.pl [-K] [compute4]"), env.calls(), "the confirmed failover ran exactly once");
+        } finally {
+            bot.close();
+        }
+    }
+
+    /** Rooms may be configured by alias: the bot joins through it, and trust and replies use that name. */
+    @Test
+    void aRoomConfiguredByAliasWorksLikeOneByID() throws Exception {
+        TestEnv env = new TestEnv();
+        MatrixClient alice = new MatrixClient(HS);
+        alice.login("alice", env.password());
+        String local = "ops-alias-" + System.nanoTime();
+        String roomId = alice.createRoomWithAlias(local, local, "@opsbot:localhost");
+        String alias = "#" + local + ":localhost";
+        OpsbotConfig cfg = config(env, Files.createTempDirectory("opsbot-alias"), alias);
+        env.clearCalls();
+        Bot bot = start(cfg);
+        try {
+            MatrixRoom r = new MatrixRoom(alice, roomId);
+            alice.send(roomId, "m.text", "!whoami", null);
+            assertTrue(r.botSays("alice (account @alice:localhost), operator").endsWith(alias + " is ops (change commands allowed)"));
         } finally {
             bot.close();
         }
