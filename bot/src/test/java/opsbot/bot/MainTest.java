@@ -82,4 +82,16 @@ class MainTest {
         assertEquals(2, run("", "frobnicate").code());
         assertEquals(2, run("", "check-config").code());
     }
+
+    @Test
+    void incidentCommandLineSaysWhatIsWrongInOneLine() throws Exception {
+        assertEquals(2, run("", "incident").code());
+        assertEquals(2, run("", "incident", "export").code(), "export needs a number");
+        Run notANumber = run("", "incident", "export", "seven", "--config", "x.yml");
+        assertEquals(2, notANumber.code());
+        assertEquals("opsbot: not an incident number: seven\n", notANumber.err());
+        Run noConfig = run("", "incident", "verify", "--config", dir.resolve("missing.yml").toString());
+        assertEquals(1, noConfig.code());
+        assertFalse(noConfig.err().contains("Exception"), noConfig.err());
+    }
 }

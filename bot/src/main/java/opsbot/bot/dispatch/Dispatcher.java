@@ -118,7 +118,12 @@ public final class Dispatcher implements AutoCloseable {
                 .commandText(in.text(), in.isPrivate());
         if (text == null) {
             if (in.thread() != null && !in.isPrivate()) {
-                threadNote(in);
+                try {
+                    threadNote(in);
+                } catch (RuntimeException e) {
+                    log.error("thread note from {} on {} failed", in.nick(), in.network(), e);
+                    reply(in, List.of("internal error (logged); the note was not recorded"));
+                }
             }
             return;
         }
@@ -192,7 +197,10 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         Actor who = actor(in, caller);
-        List<String> lines = b == Builtin.NOTE ? incidentCommands.note(caller, venue, who, rest)
+        // A note typed inside an incident's thread belongs to that incident, whichever is active.
+        java.util.Optional<Incident> thread = in.thread() == null || in.isPrivate() ? java.util.Optional.empty()
+                : incidents.ofThread(in.network(), in.channel(), in.thread());
+        List<String> lines = b == Builtin.NOTE ? incidentCommands.note(who, rest, thread)
                 : incidentCommands.incident(caller, venue, who, rest);
         store.record(attempt(in, caller, b.word, "ran", null, null));
         reply(in, pager.page(personKey(in), lines));

@@ -55,11 +55,12 @@ final class IncidentCommands {
         };
     }
 
-    List<String> note(Caller caller, Venue venue, Actor who, String text) {
+    /** A note into {@code into} if given (the thread it was typed in), else into the active incident. */
+    List<String> note(Actor who, String text, Optional<Incident> into) {
         if (text.isBlank()) {
             return List.of("usage: note TEXT");
         }
-        Optional<Incident> a = incidents.active();
+        Optional<Incident> a = into.or(incidents::active);
         if (a.isEmpty()) {
             return List.of("no incident open; open one with !incident open TITLE");
         }

@@ -264,4 +264,18 @@ class DispatcherTest {
         dispatcher.awaitIdle(Duration.ofSeconds(5));
         assertEquals(java.util.Set.of("$ok ✅", "$bad ❌", "$denied ❌"), java.util.Set.copyOf(reactions));
     }
+
+    @Test
+    void aNoteTypedInAThreadGoesToThatThreadsIncident() throws Exception {
+        say("alice", "#ops", "!inc open imap2 slow");
+        reply();
+        dispatcher.incidents().flush(Duration.ofSeconds(5));
+        String root = threaded().replaceFirst("^!inc:x root (\\S+): .*", "$1");
+        say("alice", "#ops", "!inc open compute3 disk");
+        reply();
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!note load is back to 2", "$n1", root));
+        assertEquals("!inc:x noted in INC-1", matrixSaid.poll(5, TimeUnit.SECONDS), "not the active INC-2");
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!note disk replaced", "$n2", null));
+        assertEquals("!inc:x noted in INC-2", matrixSaid.poll(5, TimeUnit.SECONDS));
+    }
 }
