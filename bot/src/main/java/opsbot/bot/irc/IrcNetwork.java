@@ -166,6 +166,11 @@ public final class IrcNetwork implements ChatNetwork {
         return fastInbound.installed();
     }
 
+    /** Kitteh's client, for tests in this package that steer the connection (e.g. drop a capability). */
+    Client kitteh() {
+        return client;
+    }
+
     /** Whether outgoing lines skip Kitteh's sender thread (see {@link InlineSender}); tests pin it. */
     public boolean inlineSending() {
         return inlineSending;
@@ -216,6 +221,7 @@ public final class IrcNetwork implements ChatNetwork {
             return;
         }
         String nick = user.getNick();
+        log.debug("irc: no account known for {}; asking the server (WHOIS)", nick);
         Thread.ofVirtual().start(() -> inbox.accept(new Inbound(name(), channel, nick, whoisAccount(nick), text)));
     }
 
