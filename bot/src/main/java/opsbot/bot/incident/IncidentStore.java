@@ -26,8 +26,12 @@ public final class IncidentStore {
         this.store = store;
     }
 
+    /** An incident as it is after a change, with the entry that recorded the change. */
+    public record Change(Incident incident, Entry entry) {
+    }
+
     /** Opens an incident and writes its first entry (who opened it, and why). */
-    public Incident open(String title, String person, String network, String place, Instant at) {
+    public Change open(String title, Actor who, Instant at) {
         String t = cut(title.strip(), 512);
         return store.transaction("open an incident", db -> {
             long id;
@@ -36,55 +40,54 @@ public final class IncidentStore {
                     Statement.RETURN_GENERATED_KEYS)) {
                 p.setString(1, t);
                 p.setObject(2, odt(at));
-                p.setString(3, cut(person, 256));
+                p.setString(3, cut(who.person(), 256));
                 p.executeUpdate();
                 try (ResultSet k = p.getGeneratedKeys()) {
                     k.next();
                     id = k.getLong(1);
                 }
             }
-            append(db, id, EntryKind.OPENED, person, network, place, t, at);
-            return find(db, id).orElseThrow();
+            Entry e = append(db, id, EntryKind.OPENED, who, t, at);
+            return new Change(find(db, id).orElseThrow(), e);
         });
     }
 
-    public Entry append(long incidentId, EntryKind kind, String person, String network, String place, String text,
-                        Instant at) {
-        return store.transaction("write an incident entry", db -> append(db, incidentId, kind, person, network, place, text, at));
+    public Entry append(long incidentId, EntryKind kind, Actor who, String text, Instant at) {
+        return store.transaction("write an incident entry", db -> append(db, incidentId, kind, who, text, at));
     }
 
-    /** Closes (with an entry saying so) and returns the closed incident. */
-    public Incident close(long incidentId, String person, String network, String place, String summary, Instant at) {
+    /** Closes the incident, with an entry saying so. */
+    public Change close(long incidentId, Actor who, String summary, Instant at) {
         return store.transaction("close an incident", db -> {
             String s = summary == null || summary.isBlank() ? null : cut(summary.strip(), 4096);
-            append(db, incidentId, EntryKind.CLOSED, person, network, place, s == null ? "(no summary)" : s, at);
+            Entry e = append(db, incidentId, EntryKind.CLOSED, who, s == null ? "(no summary)" : s, at);
             try (PreparedStatement p = db.prepareStatement(
                     "UPDATE incidents SET closed_at=?, closed_by=?, summary=? WHERE id=?")) {
                 p.setObject(1, odt(at));
-                p.setString(2, cut(person, 256));
+                p.setString(2, cut(who.person(), 256));
                 p.setString(3, s);
                 p.setLong(4, incidentId);
                 p.executeUpdate();
             }
-            return find(db, incidentId).orElseThrow();
+            return new Change(find(db, incidentId).orElseThrow(), e);
         });
     }
 
     /** Opens a closed incident again (an entry says so). */
-    public Incident reopen(long incidentId, String person, String network, String place, Instant at) {
+    public Change reopen(long incidentId, Actor who, Instant at) {
         return store.transaction("reopen an incident", db -> {
-            append(db, incidentId, EntryKind.REOPENED, person, network, place, "reopened", at);
+            Entry e = append(db, incidentId, EntryKind.REOPENED, who, "reopened", at);
             try (PreparedStatement p = db.prepareStatement(
                     "UPDATE incidents SET closed_at=NULL, closed_by=NULL WHERE id=?")) {
                 p.setLong(1, incidentId);
                 p.executeUpdate();
             }
-            return find(db, incidentId).orElseThrow();
+            return new Change(find(db, incidentId).orElseThrow(), e);
         });
     }
 
-    private static Entry append(Connection db, long id, EntryKind kind, String person, String network, String place,
-                                String text, Instant at) throws SQLException {
+    private static Entry append(Connection db, long id, EntryKind kind, Actor actor, String text, Instant at)
+            throws SQLException {
         int seq;
         String prev;
         try (PreparedStatement p = db.prepareStatement("SELECT entries, head_hash FROM incidents WHERE id=? FOR UPDATE")) {
@@ -98,7 +101,8 @@ public final class IncidentStore {
             }
         }
         Instant when = HashChain.normalise(at);
-        String who = cut(person, 256), where = cut(place, 256), what = cut(text, MAX_TEXT);
+        String who = cut(actor.person(), 256), network = actor.network(), where = cut(actor.place(), 256);
+        String what = cut(text, MAX_TEXT);
         String hash = HashChain.hash(prev, id, seq, when, kind, who, network, where, what);
         try (PreparedStatement p = db.prepareStatement("INSERT INTO incident_entries (incident_id, seq, at, kind, person,"
                 + " network, place, text, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)")) {

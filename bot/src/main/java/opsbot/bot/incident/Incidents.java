@@ -62,10 +62,10 @@ public final class Incidents implements AutoCloseable {
     }
 
     public synchronized Incident open(String title, Actor who) {
-        Incident i = incidents.open(title, who.person(), who.network(), who.place(), clock.instant());
-        store.setState(ACTIVE_KEY, Long.toString(i.id()));
-        publish(i, incidents.entries(i.id()).get(0));
-        return i;
+        IncidentStore.Change c = incidents.open(title, who, clock.instant());
+        store.setState(ACTIVE_KEY, Long.toString(c.incident().id()));
+        publish(c);
+        return c.incident();
     }
 
     /** The active incident, opening one titled {@code title} if none is open; {@code opened} says which. */
@@ -83,27 +83,25 @@ public final class Incidents implements AutoCloseable {
     }
 
     public synchronized Entry log(Incident i, EntryKind kind, Actor who, String text) {
-        Entry e = incidents.append(i.id(), kind, who.person(), who.network(), who.place(), text, clock.instant());
-        publish(i, e);
+        Entry e = incidents.append(i.id(), kind, who, text, clock.instant());
+        publish(new IncidentStore.Change(i, e));
         return e;
     }
 
+    /** Closes {@code i}; the active incident is then the newest open one, if any (see {@link #active}). */
     public synchronized Incident close(Incident i, Actor who, String summary) {
-        Incident closed = incidents.close(i.id(), who.person(), who.network(), who.place(), summary, clock.instant());
-        List<Entry> es = incidents.entries(i.id());
-        publish(closed, es.get(es.size() - 1));
-        if (Long.toString(i.id()).equals(store.state(ACTIVE_KEY))) {
-            store.setState(ACTIVE_KEY, "");
-        }
-        return closed;
+        IncidentStore.Change c = incidents.close(i.id(), who, summary, clock.instant());
+        publish(c);
+        return c.incident();
     }
 
     /** Makes {@code i} the active incident, reopening it if it was closed. */
     public synchronized Incident use(Incident i, Actor who) {
-        Incident now = i.isOpen() ? i : incidents.reopen(i.id(), who.person(), who.network(), who.place(), clock.instant());
+        Incident now = i;
         if (!i.isOpen()) {
-            List<Entry> es = incidents.entries(i.id());
-            publish(now, es.get(es.size() - 1));
+            IncidentStore.Change c = incidents.reopen(i.id(), who, clock.instant());
+            publish(c);
+            now = c.incident();
         }
         store.setState(ACTIVE_KEY, Long.toString(i.id()));
         return now;
@@ -122,9 +120,9 @@ public final class Incidents implements AutoCloseable {
         return incidents.incidentOfThread(network, place, root).flatMap(incidents::find);
     }
 
-    private void publish(Incident i, Entry e) {
+    private void publish(IncidentStore.Change c) {
         for (Feed f : feeds) {
-            thread(f).execute(() -> deliver(f, i, e));
+            thread(f).execute(() -> deliver(f, c.incident(), c.entry()));
         }
     }
 
@@ -184,7 +182,7 @@ public final class Incidents implements AutoCloseable {
         return "inc" + i.id() + "-" + seq + "-" + Integer.toHexString(f.target().hashCode());
     }
 
-    /** Waits until everything logged so far has been shown (tests, shutdown). */
+    /** Waits until everything logged so far has been shown (tests). */
     public void flush(Duration max) throws InterruptedException {
         long end = System.nanoTime() + max.toNanos();
         for (Feed f : feeds) {

@@ -38,11 +38,11 @@ class IncidentStoreTest {
 
     /** Opens INC-1 with four entries after the opening one. */
     private Incident sample() {
-        Incident i = incidents.open("compute4 frozen", "alice", "irc", "#ops", t0);
-        incidents.append(i.id(), EntryKind.CONFIRMED, "alice", "irc", "#ops", "fo -K compute4 → admin1: utils/FailOver.pl -K compute4", t0.plusSeconds(5));
-        incidents.append(i.id(), EntryKind.COMMAND, "alice", "irc", "#ops", "fo -K compute4 → ✓ admin1 · exit 0\nfailed over 3 IPs", t0.plusSeconds(6));
-        incidents.append(i.id(), EntryKind.NOTE, "bob", "matrix", "!room:localhost", "leap second; ntpd froze it", t0.plusSeconds(60));
-        incidents.append(i.id(), EntryKind.DENIED, "dave", "matrix", "!room:localhost", "fo -m compute4 — denied", t0.plusSeconds(61));
+        Incident i = incidents.open("compute4 frozen", new Actor("alice", "irc", "#ops"), t0).incident();
+        incidents.append(i.id(), EntryKind.CONFIRMED, new Actor("alice", "irc", "#ops"), "fo -K compute4 → admin1: utils/FailOver.pl -K compute4", t0.plusSeconds(5));
+        incidents.append(i.id(), EntryKind.COMMAND, new Actor("alice", "irc", "#ops"), "fo -K compute4 → ✓ admin1 · exit 0\nfailed over 3 IPs", t0.plusSeconds(6));
+        incidents.append(i.id(), EntryKind.NOTE, new Actor("bob", "matrix", "!room:localhost"), "leap second; ntpd froze it", t0.plusSeconds(60));
+        incidents.append(i.id(), EntryKind.DENIED, new Actor("dave", "matrix", "!room:localhost"), "fo -m compute4 — denied", t0.plusSeconds(61));
         return incidents.find(i.id()).orElseThrow();
     }
 
@@ -121,8 +121,8 @@ class IncidentStoreTest {
     @Test
     void chainsAreSeparatePerIncidentAndCloseIsAnEntry() {
         Incident a = sample();
-        Incident b = incidents.open("imap2 slow", "bob", "matrix", "!r:x", t0.plusSeconds(100));
-        Incident closed = incidents.close(a.id(), "bob", "irc", "#ops", "leap second froze compute4; failed over", t0.plusSeconds(200));
+        Incident b = incidents.open("imap2 slow", new Actor("bob", "matrix", "!r:x"), t0.plusSeconds(100)).incident();
+        Incident closed = incidents.close(a.id(), new Actor("bob", "irc", "#ops"), "leap second froze compute4; failed over", t0.plusSeconds(200)).incident();
         assertFalse(closed.isOpen());
         assertEquals("leap second froze compute4; failed over", closed.summary());
         assertEquals(EntryKind.CLOSED, incidents.entries(a.id()).get(5).kind());
@@ -134,7 +134,7 @@ class IncidentStoreTest {
 
     @Test
     void theReportHasTheWholeTimelineInBothZones() {
-        Incident i = incidents.close(sample().id(), "bob", "irc", "#ops", "failed over; compute4 reinstalled", t0.plusSeconds(3600));
+        Incident i = incidents.close(sample().id(), new Actor("bob", "irc", "#ops"), "failed over; compute4 reinstalled", t0.plusSeconds(3600)).incident();
         String md = Report.markdown(i, incidents.entries(i.id()), incidents.verify(i.id()), java.time.ZoneId.of("Europe/Berlin"));
         assertTrue(md.startsWith("# INC-" + i.id() + ": compute4 frozen\n"), md);
         assertTrue(md.contains("2026-11-23 03:12:04 UTC (2026-11-23 04:12:04 CET)"), md);
