@@ -90,15 +90,8 @@ public final class Dispatcher implements AutoCloseable {
         this.policy = new Policy(cfg.bot().privateMessages());
         this.builtins = new Builtins(catalog, inventory, policy);
         this.pager = new Pager(cfg.bot().pageLines());
-        this.incidents = new Incidents(store, feeds(cfg), networks::get, clock);
+        this.incidents = new Incidents(store, Feed.all(cfg), networks::get, clock);
         this.incidentCommands = new IncidentCommands(incidents, policy, cfg.bot().timezone());
-    }
-
-    private static List<Feed> feeds(OpsbotConfig cfg) {
-        List<Feed> f = new java.util.ArrayList<>();
-        if (cfg.irc() != null) cfg.irc().incidentChannels().forEach(c -> f.add(new Feed("irc", c)));
-        if (cfg.matrix() != null) cfg.matrix().incidentRooms().forEach(r -> f.add(new Feed("matrix", r)));
-        return f;
     }
 
     public Incidents incidents() {
@@ -178,7 +171,7 @@ public final class Dispatcher implements AutoCloseable {
         if (command instanceof Builtin b) {
             builtin(in, caller, venue, b, args);
         } else {
-            declared(in, caller, venue, (CommandSpec) command, args);
+            declared(in, shown(text), caller, venue, (CommandSpec) command, args);
         }
     }
 
@@ -254,13 +247,14 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    private void declared(Inbound in, Caller caller, Venue venue, CommandSpec spec, List<Tokenizer.Word> args) {
+    /** {@code line} is the command as typed, without prefix or addressing (see {@link #shown}). */
+    private void declared(Inbound in, String line, Caller caller, Venue venue, CommandSpec spec, List<Tokenizer.Word> args) {
         Decision d = policy.decide(caller, venue, spec.name(), spec.kind(), spec.role());
         if (d instanceof Decision.Deny deny) {
             refuse(in, caller, spec.name(), "denied", deny.reason());
             if (spec.kind() == Kind.CHANGE) {
                 // Someone tried to change something during an incident: the others should know.
-                incidents.log(EntryKind.DENIED, actor(in, caller), commandWords(in) + " — " + deny.reason().replaceFirst("^denied: ", ""));
+                incidents.log(EntryKind.DENIED, actor(in, caller), line + " — " + deny.reason().replaceFirst("^denied: ", ""));
             }
             react(in, false);
             return;
@@ -276,7 +270,7 @@ public final class Dispatcher implements AutoCloseable {
             long id = store.record(attempt(in, caller, spec.name(), "awaiting-confirmation", null, hosts(plan)));
             Duration wait = cfg.bot().confirmTimeout();
             String key = personKey(in);
-            Pending p = new Pending(in, commandWords(in), plan, id, clock.instant().plus(wait));
+            Pending p = new Pending(in, line, plan, id, clock.instant().plus(wait));
             Pending replaced = pending.put(key, p);
             if (replaced != null) {
                 store.complete(replaced.attemptId(), "cancelled", "replaced by a newer command", hosts(replaced.plan()), null, 0, null);
@@ -287,9 +281,9 @@ public final class Dispatcher implements AutoCloseable {
         }
         long id = store.record(attempt(in, caller, spec.name(), "running", null, hosts(plan)));
         if (spec.kind() == Kind.CHANGE) {
-            openIfNone(in, caller, commandWords(in));
+            openIfNone(in, caller, line);
         }
-        execute(in, in, commandWords(in), actor(in, caller), plan, id);
+        execute(in, in, line, actor(in, caller), plan, id);
     }
 
     private List<String> confirmation(Plan plan, Duration wait, Pending replaced) {
@@ -330,12 +324,9 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** The command as typed, without prefix or addressing: what the incident log and its titles show. */
-    private String commandWords(Inbound in) {
-        ChatNetwork net = networks.get(in.network());
-        String t = addressing.computeIfAbsent(net == null ? "opsbot" : net.selfName(),
-                s -> new Addressing(cfg.bot().prefix(), s)).commandText(in.text(), in.isPrivate());
-        String words = t == null ? in.text() : t.strip();
+    /** The command as the incident log and its titles show it: as typed, bounded. */
+    private static String shown(String text) {
+        String words = text.strip();
         return words.length() > 200 ? words.substring(0, 200) + "…" : words;
     }
 

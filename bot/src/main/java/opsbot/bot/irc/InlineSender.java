@@ -6,10 +6,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.reflect.Field;
-import java.util.ArrayDeque;
-import java.util.Optional;
-import java.util.Queue;
-import java.util.function.Consumer;
 
 /**
  * Kitteh's last outgoing stage without its thread. Kitteh 9 passes every line, after our own rate limit
@@ -23,13 +19,9 @@ import java.util.function.Consumer;
  * reflection. It is checked against the one Kitteh version we build with; if the field is not there (a new
  * Kitteh), it logs why and leaves Kitteh's own sender in place: slower by one hand-off, nothing else.
  */
-final class InlineSender implements MessageSendingQueue {
+final class InlineSender extends LineQueue {
     private static final Logger log = LoggerFactory.getLogger(InlineSender.class);
     private static final String FIELD = "messageSendingImmediate";
-
-    private final Queue<String> waiting = new ArrayDeque<>();
-    private Consumer<String> consumer;
-    private boolean paused = true;
 
     /** Replaces the client's immediate sender; true if it did. Call before connecting. */
     static boolean install(Client client) {
@@ -51,51 +43,9 @@ final class InlineSender implements MessageSendingQueue {
     }
 
     @Override
-    public synchronized void queue(String message) {
-        if (paused || consumer == null) {
-            waiting.add(message);
-            return;
+    protected void drain() {
+        while (sending() && !waiting.isEmpty()) {
+            writeNext();
         }
-        write(message);
-    }
-
-    private void write(String message) {
-        try {
-            consumer.accept(message);
-        } catch (RuntimeException e) {
-            log.warn("irc: write failed: {}", e.toString());
-        }
-    }
-
-    @Override
-    public synchronized void beginSending(Consumer<String> consumer) {
-        this.consumer = consumer;
-        this.paused = false;
-        while (!waiting.isEmpty()) {
-            write(waiting.poll());
-        }
-    }
-
-    @Override
-    public synchronized void pause() {
-        paused = true;
-    }
-
-    @Override
-    public synchronized boolean contains(String message) {
-        return waiting.contains(message);
-    }
-
-    @Override
-    public synchronized Optional<Consumer<String>> getConsumer() {
-        return Optional.ofNullable(consumer);
-    }
-
-    @Override
-    public synchronized Queue<String> shutdown() {
-        paused = true;
-        Queue<String> rest = new ArrayDeque<>(waiting);
-        waiting.clear();
-        return rest;
     }
 }

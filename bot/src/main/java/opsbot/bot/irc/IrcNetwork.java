@@ -146,7 +146,7 @@ public final class IrcNetwork implements ChatNetwork {
      */
     private boolean takeFast(Privmsg m) {
         Consumer<Inbound> in = inbox;
-        if (in == null || !client.getCapabilityManager().getCapability("account-tag").isPresent()) {
+        if (in == null || !serverVouches()) {
             return false;
         }
         if (m.nick().equalsIgnoreCase(client.getNick())) {
@@ -205,12 +205,17 @@ public final class IrcNetwork implements ChatNetwork {
         }
     }
 
+    /** Whether the server tags each message with its sender's account ({@code account-tag}). */
+    private boolean serverVouches() {
+        return client.getCapabilityManager().getCapability("account-tag").isPresent();
+    }
+
     private void deliver(ServerMessageEvent e, User user, String channel, String text) {
         if (user.getNick().equalsIgnoreCase(client.getNick()) || inbox == null) {
             return;
         }
-        if (client.getCapabilityManager().getCapability("account-tag").isPresent()) {
-            // With account-tag the server vouches per message: no tag means not logged in.
+        if (serverVouches()) {
+            // The server vouches per message: no tag means not logged in.
             String account = e.getTag("account").flatMap(MessageTag::getValue).orElse(null);
             inbox.accept(new Inbound(name(), channel, user.getNick(), account, text));
             return;
