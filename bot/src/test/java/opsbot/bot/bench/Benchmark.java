@@ -32,7 +32,7 @@ import java.util.Locale;
 public final class Benchmark {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String NICK = "benchbot";
-    private static final java.net.URI HS = java.net.URI.create("http://127.0.0.1:8008");
+    private static final java.net.URI HS = TestEnv.HOMESERVER;
 
     public static void main(String[] args) throws Exception {
         TestEnv env = new TestEnv();
@@ -46,15 +46,7 @@ public final class Benchmark {
         mdave.login("dave", env.password());
         String room = malice.createRoom("bench-" + System.nanoTime(), MatrixRoom.BOT, "@dave:localhost");
         mdave.join(room);
-        Files.writeString(cfg, env.yaml(dir, "localhost", NICK).replace("rate-limit: 50", "rate-limit: 1000")
-                .replace("{name: alice, irc-account: alice, role: operator}",
-                        "{name: alice, irc-account: alice, matrix-id: \"@alice:localhost\", role: operator}")
-                .replace("channels: [\"#ops\", \"#shared\"]",
-                        "channels: [\"#ops\", \"#shared\", \"#incidents\"]\n  incident-channels: [\"#incidents\"]")
-                .replace("channels: {\"#ops\": ops, \"#shared\": shared}",
-                        "channels: {\"#ops\": ops, \"#shared\": shared, \"" + room + "\": ops}")
-                + "matrix: {homeserver: \"" + HS + "\", user: opsbot, password: \"${env:PW}\", rooms: [\"" + room
-                + "\"], incident-rooms: [\"" + room + "\"], sync-timeout: 30s}\n");
+        Files.writeString(cfg, env.yamlWithMatrix(dir, NICK, room, true, "30s").replace("rate-limit: 50", "rate-limit: 1000"));
 
         IrcUser alice = env.user("alice_bench", "alice");
         alice.join("#ops");

@@ -9,7 +9,6 @@ import opsbot.bot.matrix.MatrixNetwork;
 import opsbot.bot.testkit.IrcUser;
 import opsbot.bot.testkit.MatrixRoom;
 import opsbot.bot.testkit.TestEnv;
-import opsbot.config.ConfigLoader;
 import opsbot.config.OpsbotConfig;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -23,7 +22,6 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -34,22 +32,10 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 @Tag("e2e")
 class IncidentEndToEndTest {
-    private static final URI HS = URI.create("http://127.0.0.1:8008");
+    private static final URI HS = TestEnv.HOMESERVER;
     private static final Duration T = Duration.ofSeconds(20);
 
     private record Running(Bot bot, IrcNetwork irc, MatrixNetwork matrix) {
-    }
-
-    private static String yaml(TestEnv env, Path dir, String room) {
-        return env.yaml(dir, "localhost", "opsbot")
-                .replace("{name: alice, irc-account: alice, role: operator}",
-                        "{name: alice, irc-account: alice, matrix-id: \"@alice:localhost\", role: operator}")
-                .replace("channels: [\"#ops\", \"#shared\"]",
-                        "channels: [\"#ops\", \"#shared\", \"#incidents\"]\n  incident-channels: [\"#incidents\"]")
-                .replace("channels: {\"#ops\": ops, \"#shared\": shared}",
-                        "channels: {\"#ops\": ops, \"#shared\": shared, \"#incidents\": shared, \"" + room + "\": ops}")
-                + "matrix: {homeserver: \"" + HS + "\", user: opsbot, password: \"${env:PW}\", rooms: [\"" + room
-                + "\"], incident-rooms: [\"" + room + "\"], sync-timeout: 5s}\n";
     }
 
     private static Running start(OpsbotConfig cfg) throws Exception {
@@ -58,11 +44,8 @@ class IncidentEndToEndTest {
         MatrixNetwork m = bot.matrixNetwork(cfg);
         bot.attach(irc).attach(m);
         String room = cfg.matrix().rooms().get(0);
-        long end = System.nanoTime() + T.toNanos();
-        while (!m.isJoined(room) || !irc.isJoined("#incidents") || !irc.isJoined("#ops")) {
-            if (System.nanoTime() > end) throw new AssertionError("opsbot did not join its rooms and channels");
-            Thread.sleep(50);
-        }
+        TestEnv.await("opsbot joining its rooms and channels",
+                () -> m.isJoined(room) && irc.isJoined("#incidents") && irc.isJoined("#ops"), T);
         return new Running(bot, irc, m);
     }
 
@@ -93,10 +76,10 @@ class IncidentEndToEndTest {
         dave.join(room);
         Path dir = Files.createTempDirectory("opsbot-incident");
         Path configFile = dir.resolve("opsbot.yml");
-        Files.writeString(configFile, yaml(env, dir, room));
-        ConfigLoader.Result r = new ConfigLoader(Map.of("PW", env.password())::get, true).load(configFile);
-        if (r instanceof ConfigLoader.Result.Invalid i) throw new IllegalStateException(i.report());
-        OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) r).config();
+        // On disk as well: the command-line runs below read it from there.
+        String yaml = env.yamlWithMatrix(dir, "opsbot", room, true, "5s");
+        Files.writeString(configFile, yaml);
+        OpsbotConfig cfg = env.load(configFile.toString(), yaml);
         env.clearCalls();
 
         Running run = start(cfg);

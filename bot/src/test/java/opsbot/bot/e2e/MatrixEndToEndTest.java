@@ -5,7 +5,6 @@ import opsbot.bot.matrix.MatrixClient;
 import opsbot.bot.matrix.MatrixNetwork;
 import opsbot.bot.testkit.MatrixRoom;
 import opsbot.bot.testkit.TestEnv;
-import opsbot.config.ConfigLoader;
 import opsbot.config.OpsbotConfig;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -15,25 +14,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** opsbot in a Matrix room on the real Synapse, running commands over SSH on the real sshd. */
 @Tag("e2e")
 class MatrixEndToEndTest {
-    private static final URI HS = URI.create("http://127.0.0.1:8008");
+    private static final URI HS = TestEnv.HOMESERVER;
 
-    private OpsbotConfig config(TestEnv env, Path dir, String room) {
-        String yaml = env.yaml(dir, "localhost", "opsbot")
-                .replace("{name: alice, irc-account: alice, role: operator}",
-                        "{name: alice, irc-account: alice, matrix-id: \"@alice:localhost\", role: operator}")
-                .replace("channels: {\"#ops\": ops, \"#shared\": shared}", "channels: {\"" + room + "\": ops}")
-                + "matrix: {homeserver: \"" + HS + "\", user: opsbot, password: \"${env:PW}\", rooms: [\"" + room
-                + "\"], sync-timeout: 5s}\n";
-        ConfigLoader.Result r = new ConfigLoader(Map.of("PW", env.password())::get, true).load("matrix-e2e.yml", yaml, null);
-        if (r instanceof ConfigLoader.Result.Invalid i) throw new IllegalStateException(i.report());
-        return ((ConfigLoader.Result.Loaded) r).config();
+    private static OpsbotConfig config(TestEnv env, Path dir, String room) {
+        return env.load("matrix-e2e.yml", env.yamlWithMatrix(dir, "opsbot", room, false, "5s"));
     }
 
     private static Bot start(OpsbotConfig cfg) throws Exception {
@@ -41,11 +31,7 @@ class MatrixEndToEndTest {
         MatrixNetwork m = bot.matrixNetwork(cfg);
         bot.attach(m);
         String room = cfg.matrix().rooms().get(0);
-        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!m.isJoined(room)) {
-            if (System.nanoTime() > end) throw new AssertionError("opsbot did not join " + room);
-            Thread.sleep(50);
-        }
+        TestEnv.await("opsbot joining " + room, () -> m.isJoined(room), Duration.ofSeconds(20));
         return bot;
     }
 

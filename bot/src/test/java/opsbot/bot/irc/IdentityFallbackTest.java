@@ -24,21 +24,13 @@ class IdentityFallbackTest {
     private static IrcNetwork start(Bot bot, OpsbotConfig cfg) throws Exception {
         IrcNetwork irc = new IrcNetwork(cfg.irc().withNick("fallbackbot"));
         bot.attach(irc);
-        long end = System.nanoTime() + T.toNanos();
-        while (!irc.isJoined("#ops")) {
-            if (System.nanoTime() > end) throw new AssertionError("did not join #ops");
-            Thread.sleep(50);
-        }
+        TestEnv.await("joining #ops", () -> irc.isJoined("#ops"), T);
         return irc;
     }
 
     private static void drop(IrcNetwork irc, String caps) throws Exception {
         irc.kitteh().sendRawLine("CAP REQ :" + caps);
-        long end = System.nanoTime() + T.toNanos();
-        while (irc.kitteh().getCapabilityManager().getCapability("account-tag").isPresent()) {
-            if (System.nanoTime() > end) throw new AssertionError("the server kept account-tag");
-            Thread.sleep(50);
-        }
+        TestEnv.await("dropping account-tag", () -> irc.kitteh().getCapabilityManager().getCapability("account-tag").isEmpty(), T);
         Thread.sleep(300); // the other capabilities in the same ACK
     }
 

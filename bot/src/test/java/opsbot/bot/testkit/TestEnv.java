@@ -17,6 +17,8 @@ public final class TestEnv {
     public final Path run;
     public final Map<String, String> vars = new HashMap<>();
     public static final Path HOME = Path.of("/var/lib/opsbot-test");
+    /** The test Synapse (testenv/synapse-up.sh). */
+    public static final java.net.URI HOMESERVER = java.net.URI.create("http://127.0.0.1:8008");
 
     public TestEnv() throws IOException {
         Path p = Path.of("").toAbsolutePath();
@@ -65,11 +67,44 @@ public final class TestEnv {
     }
 
     /** A bot config for the test servers, loaded (and so validated) through the real loader. */
-    public OpsbotConfig config(Path storage, String ircServer) throws IOException {
-        ConfigLoader.Result r = new ConfigLoader(Map.of("PW", password())::get, true)
-                .load("e2e.yml", yaml(storage, ircServer, "opsbot"), null);
+    public OpsbotConfig config(Path storage, String ircServer) {
+        return load("e2e.yml", yaml(storage, ircServer, "opsbot"));
+    }
+
+    /** Loads config text through the real loader (so validated), with PW set to the test password. */
+    public OpsbotConfig load(String name, String yaml) {
+        ConfigLoader.Result r = new ConfigLoader(Map.of("PW", password())::get, true).load(name, yaml, null);
         if (r instanceof ConfigLoader.Result.Invalid i) throw new IllegalStateException(i.report());
         return ((ConfigLoader.Result.Loaded) r).config();
+    }
+
+    /**
+     * {@link #yaml} with Matrix beside IRC: alice has her Matrix ID too, and {@code room} (on the test Synapse,
+     * as the bot user opsbot) is an ops room. With {@code incidents}, IRC #incidents and the room are
+     * incident feeds.
+     */
+    public String yamlWithMatrix(Path storage, String nick, String room, boolean incidents, String syncTimeout) {
+        String y = yaml(storage, "localhost", nick)
+                .replace("{name: alice, irc-account: alice, role: operator}",
+                        "{name: alice, irc-account: alice, matrix-id: \"@alice:localhost\", role: operator}")
+                .replace("channels: {\"#ops\": ops, \"#shared\": shared}",
+                        "channels: {\"#ops\": ops, \"#shared\": shared, \"#incidents\": shared, \"" + room + "\": ops}");
+        if (incidents) {
+            y = y.replace("channels: [\"#ops\", \"#shared\"]",
+                    "channels: [\"#ops\", \"#shared\", \"#incidents\"]\n  incident-channels: [\"#incidents\"]");
+        }
+        return y + "matrix: {homeserver: \"" + HOMESERVER + "\", user: opsbot, password: \"${env:PW}\", rooms: [\"" + room
+                + "\"]" + (incidents ? ", incident-rooms: [\"" + room + "\"]" : "") + ", sync-timeout: " + syncTimeout + "}\n";
+    }
+
+    /** Waits until {@code done}, or fails saying {@code what} did not happen. */
+    public static void await(String what, java.util.function.BooleanSupplier done, java.time.Duration max)
+            throws InterruptedException {
+        long end = System.nanoTime() + max.toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError(what + " did not happen within " + max);
+            Thread.sleep(50);
+        }
     }
 
     /** The YAML of that config; the SASL password is read from the environment variable PW. */
