@@ -49,6 +49,14 @@ for _ in $(seq 120); do
 done
 curl -fsS http://127.0.0.1:8008/_matrix/client/versions >/dev/null || { echo "synapse did not start; see $root$data/homeserver.log" >&2; exit 1; }
 
+# Synapse runs its database work on a thread and hands the GIL back and forth for every query; when those
+# threads sit on different CPUs each hand-off is a cross-CPU wake-up, which on a VM costs more than the
+# query. Keeping all of Synapse on one CPU measured 25-30 % off a message round trip on a 2-CPU VM.
+cpus=$(nproc)
+if [ "$cpus" -gt 1 ] && command -v taskset >/dev/null; then
+  taskset -a -p -c $((cpus - 1)) "$(cat "$pid")" >/dev/null
+fi
+
 for u in opsbot alice bob carol dave; do
   out=$($SUDO chroot "$root" synapse_register_new_matrix_user -u "$u" -p "$ACCOUNT_PASSWORD" --no-admin \
         -k "$secret" http://127.0.0.1:8008 2>&1) || case "$out" in *"User ID already taken"*) ;; *) echo "$out" >&2; exit 1 ;; esac
