@@ -10,18 +10,22 @@ import java.time.ZoneId;
  * @param privateMessages whether known people may use commands in private messages (treated as ops trust)
  * @param pageLines       lines shown before "(+N lines: !more)"
  * @param confirmTimeout  how long a destructive command waits for {@code !yes}
+ * @param timezone        the local zone incident reports show beside UTC
+ * @param staleAfter      a command delivered later than this after it was typed (Matrix, when the bot was
+ *                        away) is not run: what people did since has overtaken it. Notes are still recorded.
  */
 public record BotConfig(String prefix, Boolean privateMessages, Integer pageLines, Duration confirmTimeout,
-                        ZoneId timezone) {
+                        ZoneId timezone, Duration staleAfter) {
     public BotConfig {
         prefix = prefix == null ? "!" : prefix;
         privateMessages = privateMessages == null ? Boolean.TRUE : privateMessages;
         pageLines = pageLines == null ? 4 : pageLines;
         confirmTimeout = confirmTimeout == null ? Duration.ofSeconds(60) : confirmTimeout;
         timezone = timezone == null ? ZoneId.of("UTC") : timezone;
+        staleAfter = staleAfter == null ? Duration.ofSeconds(60) : staleAfter;
     }
 
     public static BotConfig defaults() {
-        return new BotConfig(null, null, null, null, null);
+        return new BotConfig(null, null, null, null, null, null);
     }
 }

@@ -57,6 +57,9 @@ final class ConfigValidator {
         if (b.confirmTimeout().isNegative() || b.confirmTimeout().isZero()) {
             add("/bot/confirm-timeout", "confirm-timeout must be positive", "e.g. 60s");
         }
+        if (b.staleAfter().isNegative() || b.staleAfter().isZero()) {
+            add("/bot/stale-after", "stale-after must be positive", "e.g. 60s");
+        }
     }
 
     private void irc(IrcConfig i) {

@@ -7,6 +7,7 @@ import opsbot.bot.incident.EntryKind;
 import opsbot.bot.incident.Feed;
 import opsbot.bot.incident.Incident;
 import opsbot.bot.incident.Incidents;
+import opsbot.bot.incident.Report;
 import opsbot.bot.store.Attempt;
 import opsbot.bot.store.Store;
 import opsbot.commands.model.Binder;
@@ -130,6 +131,16 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
+    /** Said longer ago than {@code bot.stale-after} before the bot heard it. */
+    private boolean stale(Inbound in) {
+        return in.delay().compareTo(cfg.bot().staleAfter()) > 0;
+    }
+
+    /** For a note heard late, when it was written: the entry itself carries the time it was recorded. */
+    private String late(Inbound in) {
+        return stale(in) ? "(written " + Report.human(in.delay()) + " earlier) " : "";
+    }
+
     /** Chat text in a log line: no control characters (no forged log lines), bounded. */
     private static String logSafe(String text) {
         String s = text.replaceAll("\\p{Cntrl}", "?");
@@ -145,6 +156,13 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         String first = text.strip().split("\\s+", 2)[0];
+        boolean note = catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f && f.command() == Builtin.NOTE;
+        if (stale(in) && !note) {
+            // Typed while the bot was away: at 3am, what people did since has overtaken it.
+            refuse(in, caller, first, "stale", "not run: \"" + shown(text) + "\" was typed "
+                    + Report.human(in.delay()) + " ago, while I was away; say it again if it is still wanted");
+            return;
+        }
         if (catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f && f.command() instanceof Builtin b
                 && (b == Builtin.INCIDENT || b == Builtin.NOTE)) {
             // Free text (titles, notes) is taken as typed: "doesn't boot" has no closing quote, and needs none.
@@ -193,7 +211,7 @@ public final class Dispatcher implements AutoCloseable {
         // A note typed inside an incident's thread belongs to that incident, whichever is active.
         java.util.Optional<Incident> thread = in.thread() == null || in.isPrivate() ? java.util.Optional.empty()
                 : incidents.ofThread(in.network(), in.channel(), in.thread());
-        List<String> lines = b == Builtin.NOTE ? incidentCommands.note(who, rest, thread)
+        List<String> lines = b == Builtin.NOTE ? incidentCommands.note(who, rest.isBlank() ? rest : late(in) + rest.strip(), thread)
                 : incidentCommands.incident(caller, venue, who, rest);
         store.record(attempt(in, caller, b.word, "ran", null, null));
         reply(in, pager.page(personKey(in), lines));
@@ -213,7 +231,8 @@ public final class Dispatcher implements AutoCloseable {
         }
         String text = in.text().strip();
         if (!text.isEmpty()) {
-            incidents.log(inc.get(), EntryKind.NOTE, actor(in, caller), text.length() > 4000 ? text.substring(0, 4000) + "…" : text);
+            text = late(in) + (text.length() > 4000 ? text.substring(0, 4000) + "…" : text);
+            incidents.log(inc.get(), EntryKind.NOTE, actor(in, caller), text);
         }
     }
 

@@ -90,7 +90,8 @@ public final class Report {
                 + ZONE.format(at.atZone(zone)) + ")";
     }
 
-    static String human(Duration d) {
+    /** A duration the way people say it: 45s, 7m30s, 2h5m. */
+    public static String human(Duration d) {
         long s = d.toSeconds();
         if (s < 60) return s + "s";
         if (s < 3600) return (s / 60) + "m" + (s % 60 == 0 ? "" : (s % 60) + "s");

@@ -110,6 +110,19 @@ public final class MatrixClient {
     }
 
     /**
+     * One page of a room's history, newest first ({@code dir=b}), from {@code from} back towards {@code to}
+     * (both may be sync tokens). The answer's {@code end} continues the paging; no {@code end} means done.
+     */
+    public JsonNode messagesBefore(String roomId, String from, String to, int limit, String filter)
+            throws IOException, InterruptedException {
+        StringBuilder path = new StringBuilder("/_matrix/client/v3/rooms/").append(enc(roomId))
+                .append("/messages?dir=b&limit=").append(limit).append("&from=").append(enc(from));
+        if (to != null) path.append("&to=").append(enc(to));
+        if (filter != null) path.append("&filter=").append(enc(filter));
+        return call("GET", path.toString(), null, Duration.ofSeconds(30), true);
+    }
+
+    /**
      * Sends a message (plain body, optional HTML) and returns the event ID.
      *
      * @param msgtype {@code m.notice} for the bot's own output (other bots ignore notices), {@code m.text} for people

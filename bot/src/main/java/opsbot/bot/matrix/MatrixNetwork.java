@@ -11,6 +11,8 @@ import org.slf4j.LoggerFactory;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,6 +40,10 @@ public final class MatrixNetwork implements ChatNetwork {
     private static final String FILTER = "{\"presence\":{\"types\":[]},\"account_data\":{\"types\":[]},"
             + "\"room\":{\"timeline\":{\"types\":[\"m.room.message\"],\"limit\":50},\"ephemeral\":{\"types\":[]},"
             + "\"account_data\":{\"types\":[]},\"state\":{\"lazy_load_members\":true}}}";
+
+    private static final String GAP_FILTER = "{\"types\":[\"m.room.message\"]}";
+    private static final int GAP_PAGES = 10;
+    private static final int GAP_PAGE_SIZE = 100;
 
     private final MatrixConfig cfg;
     private final MatrixClient client;
@@ -100,11 +106,12 @@ public final class MatrixNetwork implements ChatNetwork {
                 }
                 while (running) {
                     JsonNode s = client.sync(since, cfg.syncTimeout(), FILTER);
+                    String from = since;
                     // Token first, then the events: a crash in between loses a line (retyped) rather than
                     // running a confirmed command twice.
                     since = s.path("next_batch").asText(since);
                     saveToken.accept(TOKEN_KEY, since);
-                    deliver(s, inbox);
+                    deliver(s, from, inbox);
                     backoff = 1000;
                 }
             } catch (InterruptedException e) {
@@ -149,7 +156,7 @@ public final class MatrixNetwork implements ChatNetwork {
         log.info("matrix: logged in as {}", client.userId());
     }
 
-    private void deliver(JsonNode sync, Consumer<Inbound> inbox) {
+    private void deliver(JsonNode sync, String from, Consumer<Inbound> inbox) {
         sync.path("rooms").path("invite").fieldNames().forEachRemaining(id -> {
             if (cfg.rooms().contains(id) && !nameById.containsKey(id)) {
                 try {
@@ -167,7 +174,13 @@ public final class MatrixNetwork implements ChatNetwork {
             if (name == null) {
                 return; // not a configured room
             }
-            for (JsonNode ev : room.getValue().path("timeline").path("events")) {
+            JsonNode timeline = room.getValue().path("timeline");
+            List<JsonNode> events = new ArrayList<>();
+            if (timeline.path("limited").asBoolean(false) && timeline.hasNonNull("prev_batch")) {
+                events.addAll(gap(room.getKey(), timeline.path("prev_batch").asText(), from));
+            }
+            timeline.path("events").forEach(events::add);
+            for (JsonNode ev : events) {
                 if (!ev.path("type").asText().equals("m.room.message")) continue;
                 String sender = ev.path("sender").asText();
                 if (sender.equals(client.userId())) continue;
@@ -177,10 +190,39 @@ public final class MatrixNetwork implements ChatNetwork {
                 String nick = sender.substring(1, sender.indexOf(':') > 0 ? sender.indexOf(':') : sender.length());
                 JsonNode rel = content.path("m.relates_to");
                 String thread = rel.path("rel_type").asText().equals("m.thread") ? rel.path("event_id").asText(null) : null;
+                // The server's own age of the event: no trust in two clocks agreeing.
+                Duration delay = Duration.ofMillis(ev.path("unsigned").path("age").asLong(0));
                 inbox.accept(new Inbound(name(), name, nick, sender, content.path("body").asText(),
-                        ev.path("event_id").asText(null), thread));
+                        ev.path("event_id").asText(null), thread, delay));
             }
         });
+    }
+
+    /**
+     * The messages a limited sync left out (more than the timeline limit were said since {@code from}, as
+     * after the bot was away), oldest first. They are delivered with their age: commands among them are
+     * too old to run, but notes written in an incident thread meanwhile are not lost. Bounded, so a bot
+     * away for a week does not page through the week.
+     */
+    private List<JsonNode> gap(String roomId, String prevBatch, String from) {
+        List<JsonNode> missed = new ArrayList<>();
+        String page = prevBatch;
+        try {
+            for (int i = 0; i < GAP_PAGES && page != null; i++) {
+                JsonNode r = client.messagesBefore(roomId, page, from, GAP_PAGE_SIZE, GAP_FILTER);
+                r.path("chunk").forEach(missed::add);
+                page = r.path("chunk").isEmpty() ? null : r.path("end").asText(null);
+            }
+            if (page != null) {
+                log.warn("matrix: more than {} messages missed in {}; older ones are not read", missed.size(), roomId);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("matrix: cannot read the messages missed in {}: {}", roomId, e.toString());
+        }
+        Collections.reverse(missed);
+        return missed;
     }
 
     @Override

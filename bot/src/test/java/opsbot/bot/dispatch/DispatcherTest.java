@@ -53,7 +53,7 @@ class DispatcherTest {
         String text = new String(getClass().getResourceAsStream("/opsbot/examples/opsbot.yml").readAllBytes());
         OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "x", false).load("x", text, null)).config();
         BotConfig b = cfg.bot();
-        cfg = new OpsbotConfig(new BotConfig(b.prefix(), b.privateMessages(), b.pageLines(), Duration.ofMillis(300), b.timezone()),
+        cfg = new OpsbotConfig(new BotConfig(b.prefix(), b.privateMessages(), b.pageLines(), Duration.ofMillis(300), b.timezone(), b.staleAfter()),
                 cfg.irc(), new MatrixConfig("http://127.0.0.1:1", "opsbot", "x", null, List.of("!inc:x"), null, List.of("!inc:x")),
                 people(cfg), cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
                 StorageConfig.embedded(dir.resolve("db").toString()));
@@ -277,5 +277,30 @@ class DispatcherTest {
         assertEquals("!inc:x noted in INC-1", matrixSaid.poll(5, TimeUnit.SECONDS), "not the active INC-2");
         dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!note disk replaced", "$n2", null));
         assertEquals("!inc:x noted in INC-2", matrixSaid.poll(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void whatWasTypedWhileTheBotWasAwayIsNotRunButNotesAreKept() throws Exception {
+        say("alice", "#ops", "!inc open imap2 slow");
+        reply();
+        dispatcher.incidents().flush(Duration.ofSeconds(5));
+        String root = threaded().replaceFirst("^!inc:x root (\\S+): .*", "$1");
+        Duration away = Duration.ofMinutes(7); // the example's stale-after is 60s
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!fo -K c4", "$c1", null, away));
+        assertEquals("!inc:x not run: \"fo -K c4\" was typed 7m ago, while I was away; say it again if it is"
+                + " still wanted", matrixSaid.poll(5, TimeUnit.SECONDS));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!y", "$c2", null, away));
+        assertTrue(matrixSaid.poll(5, TimeUnit.SECONDS).startsWith("!inc:x not run: \"y\" was typed 7m ago"));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "imap2 queue drained", "$n1", root, away));
+        assertEquals("!inc:x in " + root + ": erin@matrix note: (written 7m earlier) imap2 queue drained", threaded());
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!note restarted dovecot", "$n2", null, away));
+        assertEquals("!inc:x noted in INC-1", matrixSaid.poll(5, TimeUnit.SECONDS));
+        assertEquals("!inc:x in " + root + ": erin@matrix note: (written 7m earlier) restarted dovecot", threaded());
+
+        // Just now (within stale-after) is live: it runs.
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!uptime c1", "$c3", null, Duration.ofSeconds(2)));
+        dispatcher.awaitIdle(Duration.ofSeconds(5));
+        assertEquals(List.of("compute1: uptime"), ran);
+        assertTrue(store.recent(10).stream().filter(a -> "stale".equals(a.decision())).count() == 2);
     }
 }

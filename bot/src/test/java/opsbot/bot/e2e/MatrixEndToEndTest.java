@@ -102,4 +102,58 @@ class MatrixEndToEndTest {
             bot.close();
         }
     }
+
+    /**
+     * The bot is away while people carry on: more is said than one sync returns (its timeline limit is 50).
+     * Back, it reads the gap: a failover and its confirmation typed meanwhile are not run (they are minutes
+     * old) and it says so; every note written in the incident thread meanwhile is recorded, in order.
+     */
+    @Test
+    void whatWasSaidWhileTheBotWasAwayIsReadButCommandsAreNotRunLate() throws Exception {
+        TestEnv env = new TestEnv();
+        MatrixClient alice = new MatrixClient(HS);
+        alice.login("alice", env.password());
+        String room = alice.createRoom("ops-gap-" + System.nanoTime(), "@opsbot:localhost");
+        OpsbotConfig cfg = env.load("matrix-gap.yml", env.yamlWithMatrix(Files.createTempDirectory("opsbot-gap"),
+                "opsbot", room, true, "5s").replace("confirm-timeout: 60s", "confirm-timeout: 60s, stale-after: 2s"));
+        env.clearCalls();
+        MatrixRoom r = new MatrixRoom(alice, room);
+        Bot bot = start(cfg);
+        String root;
+        try {
+            alice.send(room, "m.text", "!incident open imap2 frozen", null);
+            assertTrue(r.botSays("opened INC-").startsWith("opened INC-1"));
+            root = r.await("the incident's thread root", e -> e.path("sender").asText().equals(MatrixRoom.BOT)
+                    && e.path("content").path("body").asText().startsWith("INC-1: imap2 frozen"), Duration.ofSeconds(20))
+                    .path("event_id").asText();
+        } finally {
+            bot.close();
+        }
+
+        alice.send(room, "m.text", "!fo -K compute4", null);
+        alice.send(room, "m.text", "!y", null);
+        int notes = 60;
+        for (int i = 1; i <= notes; i++) {
+            alice.sendEvent(room, "m.room.message",
+                    MatrixClient.inThread(MatrixClient.message("m.text", "gap note " + i, null), root, null));
+        }
+        Thread.sleep(2500); // all of it older than stale-after
+
+        bot = start(cfg);
+        try {
+            assertEquals("not run: \"fo -K compute4\" was typed", r.botSays("not run: \"fo").replaceFirst(" \\d+s ago.*", ""));
+            assertTrue(r.botSays("not run: \"y\"").endsWith("say it again if it is still wanted"));
+            var store = bot.dispatcher().incidents().store();
+            TestEnv.await("the notes written meanwhile recorded", () -> store.entries(1).size() == 1 + notes, Duration.ofSeconds(20));
+            List<String> texts = store.entries(1).stream().skip(1).map(e -> e.text()).toList();
+            for (int i = 1; i <= notes; i++) {
+                assertTrue(texts.get(i - 1).matches("\\(written \\d+s earlier\\) gap note " + i), texts.get(i - 1));
+            }
+            assertEquals(List.of(), env.calls(), "nothing typed while the bot was away ran");
+            alice.send(room, "m.text", "!ping", null);
+            assertEquals("pong", r.botSays("pong"), "live again");
+        } finally {
+            bot.close();
+        }
+    }
 }
