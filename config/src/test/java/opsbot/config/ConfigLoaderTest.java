@@ -76,6 +76,14 @@ class ConfigLoaderTest {
         OpsbotConfig c = ((ConfigLoader.Result.Loaded) r).config();
         assertEquals(9, c.hosts().size());
         assertTrue(c.commands().stream().anyMatch(x -> x.name().equals("fo")));
+        assertEquals(Duration.ofSeconds(60), c.bot().staleAfter());
+    }
+
+    @Test
+    void staleAfterMustBePositive() throws IOException {
+        assertEquals(Duration.ofSeconds(60), ((ConfigLoader.Result.Loaded) load(MINIMAL)).config().bot().staleAfter());
+        List<Problem> p = problems(MINIMAL + "bot: {stale-after: 0s}\n");
+        assertEquals(List.of("stale-after must be positive"), p.stream().map(Problem::message).toList());
     }
 
     @Test
