@@ -26,7 +26,6 @@ import opsbot.commands.policy.Policy;
 import opsbot.commands.policy.Venue;
 import opsbot.commands.ssh.FanOut;
 import opsbot.config.CommandSpec;
-import opsbot.config.Durations;
 import opsbot.config.Kind;
 import opsbot.config.OpsbotConfig;
 import opsbot.config.Role;
@@ -38,12 +37,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Phaser;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * From a chat line to a reply: addressing, identity, parsing, policy (in front of every command),
@@ -67,16 +62,10 @@ public final class Dispatcher implements AutoCloseable {
     private final Pager pager;
     private final Incidents incidents;
     private final IncidentCommands incidentCommands;
-    private final Map<String, ChatNetwork> networks = new ConcurrentHashMap<>();
+    private final Networks networks = new Networks();
     private final Map<String, Addressing> addressing = new ConcurrentHashMap<>();
-    private final Map<String, Pending> pending = new ConcurrentHashMap<>();
-    private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
-    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "confirm-timeouts");
-        t.setDaemon(true);
-        return t;
-    });
-    private final Phaser inFlight = new Phaser(1);
+    private final Confirmations confirmations;
+    private final Runs runs = new Runs();
 
     public Dispatcher(OpsbotConfig cfg, Store store, FanOut fanOut, Clock clock) {
         this.cfg = cfg;
@@ -93,6 +82,7 @@ public final class Dispatcher implements AutoCloseable {
         this.pager = new Pager(cfg.bot().pageLines());
         this.incidents = new Incidents(store, Feed.all(cfg), networks::get, clock);
         this.incidentCommands = new IncidentCommands(incidents, policy, cfg.bot().timezone());
+        this.confirmations = new Confirmations(clock, this::expired);
     }
 
     public Incidents incidents() {
@@ -100,15 +90,13 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     public void attach(ChatNetwork network) {
-        networks.put(network.name(), network);
+        networks.add(network);
         network.start(this::handle);
     }
 
     /** Entry point for every line heard. Never throws: a failure becomes a one-line reply and a log entry. */
     public void handle(Inbound in) {
-        ChatNetwork net = networks.get(in.network());
-        String self = net == null ? "opsbot" : net.selfName();
-        String text = addressing.computeIfAbsent(self, s -> new Addressing(cfg.bot().prefix(), s))
+        String text = addressing.computeIfAbsent(networks.selfName(in.network()), s -> new Addressing(cfg.bot().prefix(), s))
                 .commandText(in.text(), in.isPrivate());
         if (text == null) {
             if (in.thread() != null && !in.isPrivate()) {
@@ -209,7 +197,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         Actor who = actor(in, caller);
         // A note typed inside an incident's thread belongs to that incident, whichever is active.
-        java.util.Optional<Incident> thread = in.thread() == null || in.isPrivate() ? java.util.Optional.empty()
+        Optional<Incident> thread = in.thread() == null || in.isPrivate() ? Optional.empty()
                 : incidents.ofThread(in.network(), in.channel(), in.thread());
         List<String> lines = b == Builtin.NOTE ? incidentCommands.note(who, rest.isBlank() ? rest : late(in) + rest.strip(), thread)
                 : incidentCommands.incident(caller, venue, who, rest);
@@ -220,7 +208,7 @@ public final class Dispatcher implements AutoCloseable {
     /** Someone wrote in an incident's thread (Matrix): a note, if they may write notes. */
     private void threadNote(Inbound in) {
         Caller caller = identify(in);
-        java.util.Optional<Incident> inc = incidents.ofThread(in.network(), in.channel(), in.thread());
+        Optional<Incident> inc = incidents.ofThread(in.network(), in.channel(), in.thread());
         if (inc.isEmpty()) {
             return;
         }
@@ -254,11 +242,10 @@ public final class Dispatcher implements AutoCloseable {
                 yield null;
             }
             case INCIDENT, NOTE -> throw new IllegalStateException("handled as free text");
-            case NO -> {
-                Pending p = pending.remove(key);
-                if (p != null) store.complete(p.attemptId(), "cancelled", "cancelled by " + caller.name(), hosts(p.plan()), null, 0, null);
-                yield List.of(p == null ? "nothing pending for you here" : "cancelled: " + p.plan().describe());
-            }
+            case NO -> confirmations.cancel(key).map(p -> {
+                store.complete(p.attemptId(), "cancelled", "cancelled by " + caller.name(), hosts(p.plan()), null, 0, null);
+                return List.of("cancelled: " + p.plan().describe());
+            }).orElse(List.of("nothing pending for you here"));
         };
         store.record(attempt(in, caller, b.word, "ran", null, null));
         if (lines != null) {
@@ -288,14 +275,11 @@ public final class Dispatcher implements AutoCloseable {
         if (spec.confirm()) {
             long id = store.record(attempt(in, caller, spec.name(), "awaiting-confirmation", null, hosts(plan)));
             Duration wait = cfg.bot().confirmTimeout();
-            String key = personKey(in);
-            Pending p = new Pending(in, line, plan, id, clock.instant().plus(wait));
-            Pending replaced = pending.put(key, p);
-            if (replaced != null) {
-                store.complete(replaced.attemptId(), "cancelled", "replaced by a newer command", hosts(replaced.plan()), null, 0, null);
-            }
-            timers.schedule(() -> expire(key, p), wait.toMillis(), TimeUnit.MILLISECONDS);
-            reply(in, confirmation(plan, wait, replaced));
+            Optional<Pending> replaced = confirmations.hold(personKey(in),
+                    new Pending(in, line, plan, id, clock.instant().plus(wait)), wait);
+            replaced.ifPresent(r -> store.complete(r.attemptId(), "cancelled", "replaced by a newer command",
+                    hosts(r.plan()), null, 0, null));
+            reply(in, Confirmations.prompt(plan, wait, replaced));
             return;
         }
         long id = store.record(attempt(in, caller, spec.name(), "running", null, hosts(plan)));
@@ -305,25 +289,18 @@ public final class Dispatcher implements AutoCloseable {
         execute(in, in, line, actor(in, caller), plan, id);
     }
 
-    private List<String> confirmation(Plan plan, Duration wait, Pending replaced) {
-        List<String> lines = new java.util.ArrayList<>();
-        lines.add("confirm with !y within " + Durations.format(wait) + ": " + plan.describe()
-                + (replaced != null ? " (replaces your earlier " + replaced.plan().invocation().spec().name() + ")" : ""));
-        if (plan.steps().size() > 1 && plan.steps().stream().map(Plan.Step::commandLine).distinct().count() > 1) {
-            plan.steps().forEach(s -> lines.add(s.host().name() + ": " + s.commandLine()));
-        }
-        return lines;
-    }
-
     private void confirm(Inbound in, Caller caller) {
-        Pending p = pending.remove(personKey(in));
-        if (p == null) {
-            reply(in, List.of("nothing to confirm for you here"));
-            return;
-        }
-        if (clock.instant().isAfter(p.expires())) {
-            reply(in, List.of("too late: " + p.plan().describe() + " expired; not run"));
-            return;
+        Pending p;
+        switch (confirmations.take(personKey(in))) {
+            case Confirmations.Taken.Nothing n -> {
+                reply(in, List.of("nothing to confirm for you here"));
+                return;
+            }
+            case Confirmations.Taken.TooLate t -> {
+                reply(in, List.of("too late: " + t.pending().plan().describe() + " expired; not run"));
+                return;
+            }
+            case Confirmations.Taken.Ready r -> p = r.pending();
         }
         log.info("{} confirmed #{}: {}", caller.name(), p.attemptId(), p.plan().describe());
         Actor who = actor(in, caller);
@@ -349,11 +326,9 @@ public final class Dispatcher implements AutoCloseable {
         return words.length() > 200 ? words.substring(0, 200) + "…" : words;
     }
 
-    private void expire(String key, Pending p) {
-        if (pending.remove(key, p)) {
-            store.complete(p.attemptId(), "expired", "not confirmed in time", hosts(p.plan()), null, 0, null);
-            reply(p.request(), List.of("expired, not run: " + p.plan().describe()));
-        }
+    private void expired(Pending p) {
+        store.complete(p.attemptId(), "expired", "not confirmed in time", hosts(p.plan()), null, 0, null);
+        reply(p.request(), List.of("expired, not run: " + p.plan().describe()));
     }
 
     /**
@@ -362,8 +337,7 @@ public final class Dispatcher implements AutoCloseable {
      * commands while an incident is open (what was seen matters as much as what was done).
      */
     private void execute(Inbound in, Inbound request, String line, Actor who, Plan plan, long attemptId) {
-        inFlight.register();
-        work.execute(() -> {
+        runs.start(() -> {
             try {
                 long start = System.nanoTime();
                 List<FanOut.StepResult> results = fanOut.run(plan);
@@ -378,8 +352,6 @@ public final class Dispatcher implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.error("execution of #{} failed", attemptId, e);
                 reply(in, List.of("internal error while running " + plan.describe() + " (logged)"));
-            } finally {
-                inFlight.arriveAndDeregister();
             }
         });
     }
@@ -406,41 +378,24 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     private void reply(Inbound in, List<String> lines) {
-        ChatNetwork net = networks.get(in.network());
-        if (net != null && !lines.isEmpty()) {
-            net.reply(in, lines);
-        }
+        networks.reply(in, lines);
     }
 
-    /** ✅ or ❌ on the command's own message, where the network has reactions. */
     private void react(Inbound request, boolean ok) {
-        ChatNetwork net = networks.get(request.network());
-        if (net != null && request.messageId() != null) {
-            net.react(request.replyTarget(), request.messageId(), ok ? "✅" : "❌");
-        }
+        networks.react(request, ok);
     }
 
     /** Waits until every command started so far has finished (the demo's end of input, tests). */
     public void awaitIdle(Duration max) throws InterruptedException {
-        int phase = inFlight.arrive();
-        try {
-            inFlight.awaitAdvanceInterruptibly(phase, max.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            log.warn("still running after {}", max);
-        }
+        runs.awaitIdle(max);
     }
 
     @Override
     public void close() {
-        timers.shutdownNow();
-        work.shutdown();
-        try {
-            work.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        confirmations.close();
+        runs.close();
         incidents.close(); // after the commands: their results are still logged and shown
-        networks.values().forEach(ChatNetwork::close);
+        networks.close();
         fanOut.close();
     }
 }
