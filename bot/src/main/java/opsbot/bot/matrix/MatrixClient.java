@@ -82,6 +82,18 @@ public final class MatrixClient {
                 Duration.ofSeconds(30), true).path("room_id").asText();
     }
 
+    /** The room an alias ({@code #ops:example.org}) points to. */
+    public String resolveAlias(String alias) throws IOException, InterruptedException {
+        return call("GET", "/_matrix/client/v3/directory/room/" + enc(alias), null, Duration.ofSeconds(30), true)
+                .path("room_id").asText();
+    }
+
+    /** Invites a user to a room (tests and setup). */
+    public void invite(String roomId, String userId) throws IOException, InterruptedException {
+        call("POST", "/_matrix/client/v3/rooms/" + enc(roomId) + "/invite",
+                JSON.createObjectNode().put("user_id", userId), Duration.ofSeconds(30), true);
+    }
+
     /** Creates a room (tests and setup), returns its ID. */
     public String createRoom(String name, String... invite) throws IOException, InterruptedException {
         return createRoomWithAlias(name, null, invite);

@@ -9,6 +9,7 @@ import opsbot.config.MatrixConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,12 +46,16 @@ public final class MatrixNetwork implements ChatNetwork {
     private static final int GAP_PAGES = 10;
     private static final int GAP_PAGE_SIZE = 100;
 
+    /** How long after a failed join a configured room is tried again (an invite is taken at once). */
+    private static final Duration REJOIN = Duration.ofMinutes(5);
+
     private final MatrixConfig cfg;
     private final MatrixClient client;
     private final Function<String, String> loadToken;
     private final BiConsumer<String, String> saveToken;
     private final Map<String, String> nameById = new ConcurrentHashMap<>();
     private final Map<String, String> idByName = new ConcurrentHashMap<>();
+    private final Map<String, Long> nextJoin = new ConcurrentHashMap<>();
     /** Thread root → the newest event we posted in it, for the reply fallback of thread-unaware clients. */
     private final Map<String, String> latestInThread = new ConcurrentHashMap<>();
     private volatile boolean running = true;
@@ -91,20 +96,14 @@ public final class MatrixNetwork implements ChatNetwork {
                 if (client.accessToken() == null) {
                     logIn();
                 }
-                for (String room : cfg.rooms()) {
-                    if (!idByName.containsKey(room)) {
-                        String id = client.join(room);
-                        idByName.put(room, id);
-                        nameById.put(id, room);
-                        log.info("matrix: joined {} ({})", room, id);
-                    }
-                }
+                joinConfigured();
                 String since = loadToken.apply(TOKEN_KEY);
                 if (since == null) {
                     since = client.sync(null, Duration.ZERO, "{\"room\":{\"timeline\":{\"limit\":0}}}").path("next_batch").asText();
                     saveToken.accept(TOKEN_KEY, since);
                 }
                 while (running) {
+                    joinConfigured();
                     JsonNode s = client.sync(since, cfg.syncTimeout(), FILTER);
                     String from = since;
                     // Token first, then the events: a crash in between loses a line (retyped) rather than
@@ -156,18 +155,55 @@ public final class MatrixNetwork implements ChatNetwork {
         log.info("matrix: logged in as {}", client.userId());
     }
 
+    /**
+     * Joins each configured room not joined yet. A room the bot may not join (not invited yet, a typo) is
+     * logged and tried again later; it does not hold up the rooms that work. Only the homeserver being
+     * unreachable ends the attempt (the caller backs off).
+     */
+    private void joinConfigured() throws IOException, InterruptedException {
+        for (String room : cfg.rooms()) {
+            if (idByName.containsKey(room) || System.nanoTime() < nextJoin.getOrDefault(room, Long.MIN_VALUE)) {
+                continue;
+            }
+            try {
+                joined(room, client.join(room));
+            } catch (MatrixClient.MatrixException e) {
+                nextJoin.put(room, System.nanoTime() + REJOIN.toNanos());
+                log.warn("matrix: cannot join {} ({}); an invite is accepted when it comes, and joining is tried"
+                        + " again in {} min", room, e.getMessage(), REJOIN.toMinutes());
+            }
+        }
+    }
+
+    private void joined(String room, String id) {
+        idByName.put(room, id);
+        nameById.put(id, room);
+        log.info("matrix: joined {} ({})", room, id);
+    }
+
+    /** An invite to a configured room (by ID, or by an alias that points to it) is accepted; others ignored. */
+    private void acceptInvite(String roomId) {
+        for (String room : cfg.rooms()) {
+            if (idByName.containsKey(room)) continue;
+            try {
+                if (room.equals(roomId) || room.startsWith("#") && client.resolveAlias(room).equals(roomId)) {
+                    client.join(roomId);
+                    joined(room, roomId);
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                log.warn("matrix: invite to {}: cannot join it as {}: {}", roomId, room, e.toString());
+            }
+        }
+        log.info("matrix: ignored an invite to {}, which is not a configured room", roomId);
+    }
+
     private void deliver(JsonNode sync, String from, Consumer<Inbound> inbox) {
         sync.path("rooms").path("invite").fieldNames().forEachRemaining(id -> {
-            if (cfg.rooms().contains(id) && !nameById.containsKey(id)) {
-                try {
-                    client.join(id);
-                    nameById.put(id, id);
-                    idByName.put(id, id);
-                    log.info("matrix: accepted invite to {}", id);
-                } catch (Exception e) {
-                    log.warn("matrix: cannot join {}: {}", id, e.toString());
-                }
-            }
+            if (!nameById.containsKey(id)) acceptInvite(id);
         });
         sync.path("rooms").path("join").properties().forEach(room -> {
             String name = nameById.get(room.getKey());

@@ -156,4 +156,41 @@ class MatrixEndToEndTest {
             bot.close();
         }
     }
+
+    /**
+     * A configured room the bot may not join yet (nobody invited it) holds up nothing: the other room works
+     * at once, and the invite, when it comes, is accepted, also for a room configured by its alias.
+     */
+    @Test
+    void aRoomNotJoinableYetIsJoinedWhenTheInviteComesWithoutHoldingUpTheOthers() throws Exception {
+        TestEnv env = new TestEnv();
+        MatrixClient alice = new MatrixClient(HS);
+        alice.login("alice", env.password());
+        String open = alice.createRoom("ops-" + System.nanoTime(), "@opsbot:localhost");
+        String local = "ops-later-" + System.nanoTime();
+        String later = alice.createRoomWithAlias(local, local); // the bot is not invited
+        String alias = "#" + local + ":localhost";
+        String yaml = env.yamlWithMatrix(Files.createTempDirectory("opsbot-invite"), "opsbot", open, false, "5s")
+                .replace("rooms: [\"" + open + "\"]", "rooms: [\"" + open + "\", \"" + alias + "\"]")
+                .replace("\"" + open + "\": ops}", "\"" + open + "\": ops, \"" + alias + "\": ops}");
+        OpsbotConfig cfg = env.load("matrix-invite.yml", yaml);
+        Bot bot = Bot.create(cfg, false);
+        MatrixNetwork m = bot.matrixNetwork(cfg);
+        bot.attach(m);
+        try {
+            TestEnv.await("opsbot joining " + open, () -> m.isJoined(open), Duration.ofSeconds(20));
+            MatrixRoom r = new MatrixRoom(alice, open);
+            alice.send(open, "m.text", "!ping", null);
+            assertEquals("pong", r.botSays("pong"), "the room that can be joined works while the other cannot");
+
+            MatrixRoom l = new MatrixRoom(alice, later);
+            alice.invite(later, "@opsbot:localhost");
+            TestEnv.await("opsbot accepting the invite to " + alias, () -> m.isJoined(alias), Duration.ofSeconds(20));
+            alice.send(later, "m.text", "!whoami", null);
+            assertTrue(l.botSays("alice (account @alice:localhost)").endsWith(alias + " is ops (change commands allowed)"),
+                    "trust and replies under the configured alias");
+        } finally {
+            bot.close();
+        }
+    }
 }
