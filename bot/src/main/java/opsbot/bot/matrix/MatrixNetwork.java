@@ -35,14 +35,15 @@ public final class MatrixNetwork implements ChatNetwork {
     private static final String TOKEN_KEY = "matrix.since";
     private static final String ACCESS_KEY = "matrix.access-token";
     /**
-     * Only what the bot acts on: messages in rooms (invites come through regardless). No presence, receipts,
-     * typing or account data: a phone-sized bot on a busy homeserver should not parse them all day.
+     * Only what the bot acts on: messages in rooms, and memberships, to see where its own join falls
+     * (invites come through regardless). No presence, receipts, typing or account data: a phone-sized bot
+     * on a busy homeserver should not parse them all day.
      */
     private static final String FILTER = "{\"presence\":{\"types\":[]},\"account_data\":{\"types\":[]},"
-            + "\"room\":{\"timeline\":{\"types\":[\"m.room.message\"],\"limit\":50},\"ephemeral\":{\"types\":[]},"
+            + "\"room\":{\"timeline\":{\"types\":[\"m.room.message\",\"m.room.member\"],\"limit\":50},\"ephemeral\":{\"types\":[]},"
             + "\"account_data\":{\"types\":[]},\"state\":{\"lazy_load_members\":true}}}";
 
-    private static final String GAP_FILTER = "{\"types\":[\"m.room.message\"]}";
+    private static final String GAP_FILTER = "{\"types\":[\"m.room.message\",\"m.room.member\"]}";
     private static final int GAP_PAGES = 10;
     private static final int GAP_PAGE_SIZE = 100;
 
@@ -216,7 +217,7 @@ public final class MatrixNetwork implements ChatNetwork {
                 events.addAll(gap(room.getKey(), timeline.path("prev_batch").asText(), from));
             }
             timeline.path("events").forEach(events::add);
-            for (JsonNode ev : events) {
+            for (JsonNode ev : events.subList(afterOwnJoin(events), events.size())) {
                 if (!ev.path("type").asText().equals("m.room.message")) continue;
                 String sender = ev.path("sender").asText();
                 if (sender.equals(client.userId())) continue;
@@ -259,6 +260,24 @@ public final class MatrixNetwork implements ChatNetwork {
         }
         Collections.reverse(missed);
         return missed;
+    }
+
+    /**
+     * Where in {@code events} the bot's own join ends: a room joined just now comes with its recent history
+     * (rooms usually let members read what was said before they joined), and none of that is meant for the
+     * bot. 0 when the batch holds no join of the bot's.
+     */
+    private int afterOwnJoin(List<JsonNode> events) {
+        int start = 0;
+        for (int k = 0; k < events.size(); k++) {
+            JsonNode ev = events.get(k);
+            if (ev.path("type").asText().equals("m.room.member") && ev.path("state_key").asText().equals(client.userId())
+                    && ev.path("content").path("membership").asText().equals("join")
+                    && !ev.path("unsigned").path("prev_content").path("membership").asText().equals("join")) {
+                start = k + 1; // a join, not a profile change
+            }
+        }
+        return start;
     }
 
     @Override

@@ -184,8 +184,14 @@ class MatrixEndToEndTest {
             assertEquals("pong", r.botSays("pong"), "the room that can be joined works while the other cannot");
 
             MatrixRoom l = new MatrixRoom(alice, later);
+            alice.send(later, "m.text", "!whoami", null); // before the bot is there: never a command
             alice.invite(later, "@opsbot:localhost");
             TestEnv.await("opsbot accepting the invite to " + alias, () -> m.isJoined(alias), Duration.ofSeconds(20));
+            alice.send(later, "m.text", "!ping", null);
+            assertEquals("pong", l.botSays("pong"));
+            assertFalse(l.saw(e -> e.path("sender").asText().equals(MatrixRoom.BOT)
+                    && e.path("content").path("body").asText().contains("alice (account")),
+                    "what was said before the bot joined is not taken as a command");
             alice.send(later, "m.text", "!whoami", null);
             assertTrue(l.botSays("alice (account @alice:localhost)").endsWith(alias + " is ops (change commands allowed)"),
                     "trust and replies under the configured alias");

@@ -40,6 +40,11 @@ public final class MatrixRoom {
         }
     }
 
+    /** Whether a matching event has been seen so far (without waiting for more). */
+    public boolean saw(Predicate<JsonNode> p) {
+        return seen.stream().anyMatch(p);
+    }
+
     /** The bot's next message whose body contains {@code text} (and that was not matched before). */
     public String botSays(String text) throws Exception {
         JsonNode ev = await("the bot saying '" + text + "'", e -> e.path("sender").asText().equals(BOT)
