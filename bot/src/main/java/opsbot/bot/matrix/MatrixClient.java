@@ -76,6 +76,17 @@ public final class MatrixClient {
         }
     }
 
+    /** Ends this access token's session on the server (tests; an admin revoking the bot's device). */
+    public void logout() throws IOException, InterruptedException {
+        call("POST", "/_matrix/client/v3/logout", JSON.createObjectNode(), Duration.ofSeconds(30), true);
+        accessToken = null;
+    }
+
+    /** Drops the access token, so the next use starts with a login. */
+    public void forgetToken() {
+        accessToken = null;
+    }
+
     /** Joins (or accepts an invite to) a room by ID or alias; returns the room ID. */
     public String join(String roomIdOrAlias) throws IOException, InterruptedException {
         return call("POST", "/_matrix/client/v3/join/" + enc(roomIdOrAlias), JSON.createObjectNode(),

@@ -118,6 +118,17 @@ public final class MatrixNetwork implements ChatNetwork {
                 return;
             } catch (Exception e) {
                 if (!running) return;
+                if (e instanceof MatrixClient.MatrixException m && m.status == 401) {
+                    // The token was revoked (devices logged out by an admin, or expired): with a password,
+                    // log in again; a configured token can only be fixed by the operator.
+                    client.forgetToken();
+                    if (cfg.accessToken() == null) {
+                        saveToken.accept(ACCESS_KEY, "");
+                        log.warn("matrix: the access token is no longer valid ({}); logging in again", m.getMessage());
+                    } else {
+                        log.error("matrix: the configured access-token is refused ({}); set a valid one", m.getMessage());
+                    }
+                }
                 log.warn("matrix: {}; retrying in {} ms", e.toString(), backoff);
                 try {
                     Thread.sleep(backoff);

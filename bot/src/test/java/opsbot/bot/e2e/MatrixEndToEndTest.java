@@ -199,4 +199,32 @@ class MatrixEndToEndTest {
             bot.close();
         }
     }
+
+    /** The bot's session revoked while it runs (an admin logging its device out): it logs in again, carries on. */
+    @Test
+    void aRevokedAccessTokenMeansANewLoginNotASilentBot() throws Exception {
+        TestEnv env = new TestEnv();
+        MatrixClient alice = new MatrixClient(HS);
+        alice.login("alice", env.password());
+        String room = alice.createRoom("ops-" + System.nanoTime(), "@opsbot:localhost");
+        OpsbotConfig cfg = config(env, Files.createTempDirectory("opsbot-revoked"), room);
+        Bot bot = start(cfg);
+        try {
+            MatrixRoom r = new MatrixRoom(alice, room);
+            alice.send(room, "m.text", "!ping", null);
+            assertEquals("pong", r.botSays("pong"));
+            String old = bot.store().state("matrix.access-token");
+            MatrixClient device = new MatrixClient(HS);
+            device.useToken(old);
+            device.logout();
+
+            alice.send(room, "m.text", "!ping", null);
+            assertEquals("pong", r.botSays("pong"), "answered after logging in again");
+            String renewed = bot.store().state("matrix.access-token");
+            assertNotNull(renewed);
+            assertNotEquals(old, renewed, "the new token is kept for the next start");
+        } finally {
+            bot.close();
+        }
+    }
 }
