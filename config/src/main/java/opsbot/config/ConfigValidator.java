@@ -44,6 +44,11 @@ final class ConfigValidator {
         if (c.storage().jdbcUrl() == null && blank(c.storage().path())) {
             add("/storage", "storage needs a path (embedded H2) or a jdbc-url", "e.g. path: /var/lib/opsbot/opsbot");
         }
+        if (c.storage().jdbcUrl() != null && !c.storage().jdbcUrl().startsWith("jdbc:h2:")) {
+            // Said at check time rather than as a missing driver at 3am: the store's SQL is H2's so far.
+            add("/storage/jdbc-url", "only H2 databases are supported so far (PostgreSQL is planned)",
+                    "drop jdbc-url and set path for the embedded database");
+        }
         return problems;
     }
 

@@ -80,6 +80,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aDatabaseOtherThanH2IsRefusedAtCheckTime() throws IOException {
+        List<Problem> p = problems(MINIMAL + "storage: {jdbc-url: \"jdbc:postgresql://127.0.0.1/opsbot\"}\n");
+        assertEquals(List.of("only H2 databases are supported so far (PostgreSQL is planned)"),
+                p.stream().map(Problem::message).toList());
+    }
+
+    @Test
     void staleAfterMustBePositive() throws IOException {
         assertEquals(Duration.ofSeconds(60), ((ConfigLoader.Result.Loaded) load(MINIMAL)).config().bot().staleAfter());
         List<Problem> p = problems(MINIMAL + "bot: {stale-after: 0s}\n");
