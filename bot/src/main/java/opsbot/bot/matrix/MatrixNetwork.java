@@ -224,11 +224,15 @@ public final class MatrixNetwork implements ChatNetwork {
             }
             JsonNode timeline = room.getValue().path("timeline");
             List<JsonNode> events = new ArrayList<>();
-            if (timeline.path("limited").asBoolean(false) && timeline.hasNonNull("prev_batch")) {
-                events.addAll(gap(room.getKey(), timeline.path("prev_batch").asText(), from));
-            }
             timeline.path("events").forEach(events::add);
-            for (JsonNode ev : events.subList(afterOwnJoin(events), events.size())) {
+            int start = afterOwnJoin(events);
+            if (start == 0 && timeline.path("limited").asBoolean(false) && timeline.hasNonNull("prev_batch")) {
+                // (with the bot's join in this batch, whatever came before it is not for the bot anyway)
+                List<JsonNode> missed = gap(room.getKey(), timeline.path("prev_batch").asText(), from);
+                events.addAll(0, missed);
+                start = afterOwnJoin(events);
+            }
+            for (JsonNode ev : events.subList(start, events.size())) {
                 if (!ev.path("type").asText().equals("m.room.message")) continue;
                 String sender = ev.path("sender").asText();
                 if (sender.equals(client.userId())) continue;
