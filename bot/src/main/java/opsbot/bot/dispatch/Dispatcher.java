@@ -144,17 +144,17 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         String first = text.strip().split("\\s+", 2)[0];
-        boolean note = catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f && f.command() == Builtin.NOTE;
-        if (stale(in) && !note) {
-            // Typed while the bot was away: at 3am, what people did since has overtaken it.
+        Builtin freeText = catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f
+                && f.command() instanceof Builtin b && (b == Builtin.INCIDENT || b == Builtin.NOTE) ? b : null;
+        if (stale(in) && freeText != Builtin.NOTE) {
+            // Typed while the bot was away: at 3am, what people did since has overtaken it. Notes are history.
             refuse(in, caller, first, "stale", "not run: \"" + shown(text) + "\" was typed "
                     + Report.human(in.delay()) + " ago, while I was away; say it again if it is still wanted");
             return;
         }
-        if (catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f && f.command() instanceof Builtin b
-                && (b == Builtin.INCIDENT || b == Builtin.NOTE)) {
+        if (freeText != null) {
             // Free text (titles, notes) is taken as typed: "doesn't boot" has no closing quote, and needs none.
-            incidentBuiltin(in, caller, venue, b, text.strip().substring(first.length()));
+            incidentBuiltin(in, caller, venue, freeText, text.strip().substring(first.length()));
             return;
         }
         List<Tokenizer.Word> words;
