@@ -104,7 +104,7 @@ public final class Dispatcher implements AutoCloseable {
                     threadNote(in);
                 } catch (RuntimeException e) {
                     log.error("thread note from {} on {} failed", in.nick(), in.network(), e);
-                    reply(in, List.of("internal error (logged); the note was not recorded"));
+                    networks.reply(in, List.of("internal error (logged); the note was not recorded"));
                 }
             }
             return;
@@ -115,7 +115,7 @@ public final class Dispatcher implements AutoCloseable {
             dispatch(in, text);
         } catch (RuntimeException e) {
             log.error("dispatch failed for {} on {}: {}", in.nick(), in.network(), in.text(), e);
-            reply(in, List.of("internal error (logged); nothing was run"));
+            networks.reply(in, List.of("internal error (logged); nothing was run"));
         }
     }
 
@@ -202,7 +202,7 @@ public final class Dispatcher implements AutoCloseable {
         List<String> lines = b == Builtin.NOTE ? incidentCommands.note(who, rest.isBlank() ? rest : late(in) + rest.strip(), thread)
                 : incidentCommands.incident(caller, venue, who, rest);
         store.record(attempt(in, caller, b.word, "ran", null, null));
-        reply(in, pager.page(personKey(in), lines));
+        networks.reply(in, pager.page(personKey(in), lines));
     }
 
     /** Someone wrote in an incident's thread (Matrix): a note, if they may write notes. */
@@ -249,7 +249,7 @@ public final class Dispatcher implements AutoCloseable {
         };
         store.record(attempt(in, caller, b.word, "ran", null, null));
         if (lines != null) {
-            reply(in, b == Builtin.MORE ? lines : pager.page(key, lines));
+            networks.reply(in, b == Builtin.MORE ? lines : pager.page(key, lines));
         }
     }
 
@@ -262,7 +262,7 @@ public final class Dispatcher implements AutoCloseable {
                 // Someone tried to change something during an incident: the others should know.
                 incidents.log(EntryKind.DENIED, actor(in, caller), line + " — " + deny.reason().replaceFirst("^denied: ", ""));
             }
-            react(in, false);
+            networks.react(in, false);
             return;
         }
         Plan plan;
@@ -279,7 +279,7 @@ public final class Dispatcher implements AutoCloseable {
                     new Pending(in, line, plan, id, clock.instant().plus(wait)), wait);
             replaced.ifPresent(r -> store.complete(r.attemptId(), "cancelled", "replaced by a newer command",
                     hosts(r.plan()), null, 0, null));
-            reply(in, Confirmations.prompt(plan, wait, replaced));
+            networks.reply(in, Confirmations.prompt(plan, wait, replaced));
             return;
         }
         long id = store.record(attempt(in, caller, spec.name(), "running", null, hosts(plan)));
@@ -293,11 +293,11 @@ public final class Dispatcher implements AutoCloseable {
         Pending p;
         switch (confirmations.take(personKey(in))) {
             case Confirmations.Taken.Nothing n -> {
-                reply(in, List.of("nothing to confirm for you here"));
+                networks.reply(in, List.of("nothing to confirm for you here"));
                 return;
             }
             case Confirmations.Taken.TooLate t -> {
-                reply(in, List.of("too late: " + t.pending().plan().describe() + " expired; not run"));
+                networks.reply(in, List.of("too late: " + t.pending().plan().describe() + " expired; not run"));
                 return;
             }
             case Confirmations.Taken.Ready r -> p = r.pending();
@@ -315,7 +315,7 @@ public final class Dispatcher implements AutoCloseable {
     private void openIfNone(Inbound in, Caller caller, String line) {
         Incidents.Active a = incidents.ensureActive(line, actor(in, caller));
         if (a.opened()) {
-            reply(in, List.of("opened " + a.incident().tag() + " \"" + a.incident().title()
+            networks.reply(in, List.of("opened " + a.incident().tag() + " \"" + a.incident().title()
                     + "\": everything done now is logged there · !incident close SUMMARY when it is over"));
         }
     }
@@ -328,7 +328,7 @@ public final class Dispatcher implements AutoCloseable {
 
     private void expired(Pending p) {
         store.complete(p.attemptId(), "expired", "not confirmed in time", hosts(p.plan()), null, 0, null);
-        reply(p.request(), List.of("expired, not run: " + p.plan().describe()));
+        networks.reply(p.request(), List.of("expired, not run: " + p.plan().describe()));
     }
 
     /**
@@ -343,22 +343,22 @@ public final class Dispatcher implements AutoCloseable {
                 List<FanOut.StepResult> results = fanOut.run(plan);
                 Duration took = Duration.ofNanos(System.nanoTime() - start);
                 List<String> lines = ResultFormat.lines(plan, results, took);
-                reply(in, pager.page(personKey(in), lines));
+                networks.reply(in, pager.page(personKey(in), lines));
                 store.complete(attemptId, "ran", null, hosts(plan), ResultFormat.exitCodes(results), took.toMillis(),
                         ResultFormat.fullOutput(results));
                 boolean ok = results.stream().allMatch(r -> r.result().ok());
-                react(request, ok);
+                networks.react(request, ok);
                 incidents.log(EntryKind.COMMAND, who, line + " → " + String.join("\n", lines));
             } catch (RuntimeException e) {
                 log.error("execution of #{} failed", attemptId, e);
-                reply(in, List.of("internal error while running " + plan.describe() + " (logged)"));
+                networks.reply(in, List.of("internal error while running " + plan.describe() + " (logged)"));
             }
         });
     }
 
     private void refuse(Inbound in, Caller caller, String command, String decision, String reason) {
         store.record(attempt(in, caller, command, decision, reason, null));
-        reply(in, List.of(reason));
+        networks.reply(in, List.of(reason));
     }
 
     private Attempt attempt(Inbound in, Caller caller, String command, String decision, String reason, String hosts) {
@@ -375,14 +375,6 @@ public final class Dispatcher implements AutoCloseable {
     private static String personKey(Inbound in) {
         return in.network() + "\u0000" + in.replyTarget() + "\u0000"
                 + (in.account() != null ? "a:" + in.account() : "n:" + in.nick());
-    }
-
-    private void reply(Inbound in, List<String> lines) {
-        networks.reply(in, lines);
-    }
-
-    private void react(Inbound request, boolean ok) {
-        networks.react(request, ok);
     }
 
     /** Waits until every command started so far has finished (the demo's end of input, tests). */

@@ -97,14 +97,13 @@ public final class MatrixNetwork implements ChatNetwork {
                 if (client.accessToken() == null) {
                     logIn();
                 }
-                joinConfigured();
                 String since = loadToken.apply(TOKEN_KEY);
                 if (since == null) {
                     since = client.sync(null, Duration.ZERO, "{\"room\":{\"timeline\":{\"limit\":0}}}").path("next_batch").asText();
                     saveToken.accept(TOKEN_KEY, since);
                 }
                 while (running) {
-                    joinConfigured();
+                    joinConfigured(); // cheap once joined; a room not joinable yet is retried from here
                     JsonNode s = client.sync(since, cfg.syncTimeout(), FILTER);
                     String from = since;
                     // Token first, then the events: a crash in between loses a line (retyped) rather than
@@ -124,12 +123,14 @@ public final class MatrixNetwork implements ChatNetwork {
                     client.forgetToken();
                     if (cfg.accessToken() == null) {
                         saveToken.accept(ACCESS_KEY, "");
-                        log.warn("matrix: the access token is no longer valid ({}); logging in again", m.getMessage());
+                        log.warn("matrix: the access token is no longer valid ({}); logging in again in {} ms",
+                                m.getMessage(), backoff);
                     } else {
                         log.error("matrix: the configured access-token is refused ({}); set a valid one", m.getMessage());
                     }
+                } else {
+                    log.warn("matrix: {}; retrying in {} ms", e.toString(), backoff);
                 }
-                log.warn("matrix: {}; retrying in {} ms", e.toString(), backoff);
                 try {
                     Thread.sleep(backoff);
                 } catch (InterruptedException ie) {
