@@ -32,7 +32,6 @@ import java.util.Locale;
 public final class Benchmark {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String NICK = "benchbot";
-    private static final java.net.URI HS = TestEnv.HOMESERVER;
 
     public static void main(String[] args) throws Exception {
         TestEnv env = new TestEnv();
@@ -40,10 +39,7 @@ public final class Benchmark {
         if (!Files.exists(jar)) throw new IllegalStateException("build first: mvn package (" + jar + ")");
         Path dir = Files.createTempDirectory("opsbot-bench");
         Path cfg = dir.resolve("opsbot.yml");
-        MatrixClient malice = new MatrixClient(HS);
-        malice.login("alice", env.password());
-        MatrixClient mdave = new MatrixClient(HS);
-        mdave.login("dave", env.password());
+        MatrixClient malice = env.matrixUser("alice"), mdave = env.matrixUser("dave");
         String room = malice.createRoom("bench-" + System.nanoTime(), MatrixRoom.BOT, "@dave:localhost");
         mdave.join(room);
         Files.writeString(cfg, env.yamlWithMatrix(dir, NICK, room, true, "30s").replace("rate-limit: 50", "rate-limit: 1000"));

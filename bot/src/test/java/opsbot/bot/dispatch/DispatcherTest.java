@@ -126,6 +126,14 @@ class DispatcherTest {
         return s;
     }
 
+    /** alice opens an incident from IRC; the root of its Matrix thread. */
+    private String openIncident(String title) throws InterruptedException {
+        say("alice", "#ops", "!inc open " + title);
+        reply();
+        dispatcher.incidents().flush(Duration.ofSeconds(5));
+        return threaded().replaceFirst("^!inc:x root (\\S+): .*", "$1");
+    }
+
     @Test
     void unconfirmedCommandExpiresAndNeverRuns() throws Exception {
         say("alice", "#ops", "!fo -K c4");
@@ -267,10 +275,7 @@ class DispatcherTest {
 
     @Test
     void aNoteTypedInAThreadGoesToThatThreadsIncident() throws Exception {
-        say("alice", "#ops", "!inc open imap2 slow");
-        reply();
-        dispatcher.incidents().flush(Duration.ofSeconds(5));
-        String root = threaded().replaceFirst("^!inc:x root (\\S+): .*", "$1");
+        String root = openIncident("imap2 slow");
         say("alice", "#ops", "!inc open compute3 disk");
         reply();
         dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!note load is back to 2", "$n1", root));
@@ -281,10 +286,7 @@ class DispatcherTest {
 
     @Test
     void whatWasTypedWhileTheBotWasAwayIsNotRunButNotesAreKept() throws Exception {
-        say("alice", "#ops", "!inc open imap2 slow");
-        reply();
-        dispatcher.incidents().flush(Duration.ofSeconds(5));
-        String root = threaded().replaceFirst("^!inc:x root (\\S+): .*", "$1");
+        String root = openIncident("imap2 slow");
         Duration away = Duration.ofMinutes(7); // the example's stale-after is 60s
         dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!fo -K c4", "$c1", null, away));
         assertEquals("!inc:x not run: \"fo -K c4\" was typed 7m ago, while I was away; say it again if it is"
@@ -301,6 +303,6 @@ class DispatcherTest {
         dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!uptime c1", "$c3", null, Duration.ofSeconds(2)));
         dispatcher.awaitIdle(Duration.ofSeconds(5));
         assertEquals(List.of("compute1: uptime"), ran);
-        assertTrue(store.recent(10).stream().filter(a -> "stale".equals(a.decision())).count() == 2);
+        assertEquals(2, store.recent(10).stream().filter(a -> "stale".equals(a.decision())).count());
     }
 }

@@ -13,7 +13,6 @@ import opsbot.config.OpsbotConfig;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +31,6 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 @Tag("e2e")
 class IncidentEndToEndTest {
-    private static final URI HS = TestEnv.HOMESERVER;
     private static final Duration T = Duration.ofSeconds(20);
 
     private record Running(Bot bot, IrcNetwork irc, MatrixNetwork matrix) {
@@ -69,9 +67,7 @@ class IncidentEndToEndTest {
     @Test
     void oneIncidentAcrossBothNetworksRestartsExportAndTamperCheck() throws Exception {
         TestEnv env = new TestEnv();
-        MatrixClient alice = new MatrixClient(HS), dave = new MatrixClient(HS);
-        alice.login("alice", env.password());
-        dave.login("dave", env.password());
+        MatrixClient alice = env.matrixUser("alice"), dave = env.matrixUser("dave");
         String room = alice.createRoom("ops-inc-" + System.nanoTime(), MatrixRoom.BOT, "@dave:localhost");
         dave.join(room);
         Path dir = Files.createTempDirectory("opsbot-incident");

@@ -9,7 +9,6 @@ import opsbot.config.OpsbotConfig;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +19,6 @@ import static org.junit.jupiter.api.Assertions.*;
 /** opsbot in a Matrix room on the real Synapse, running commands over SSH on the real sshd. */
 @Tag("e2e")
 class MatrixEndToEndTest {
-    private static final URI HS = TestEnv.HOMESERVER;
 
     private static OpsbotConfig config(TestEnv env, Path dir, String room) {
         return env.load("matrix-e2e.yml", env.yamlWithMatrix(dir, "opsbot", room, false, "5s"));
@@ -28,7 +26,11 @@ class MatrixEndToEndTest {
 
     private static Bot start(OpsbotConfig cfg) throws Exception {
         Bot bot = Bot.create(cfg, false);
-        MatrixNetwork m = bot.matrixNetwork(cfg);
+        return start(bot, bot.matrixNetwork(cfg), cfg);
+    }
+
+    /** Attaches {@code m} to {@code bot}; back once the first configured room is joined. */
+    private static Bot start(Bot bot, MatrixNetwork m, OpsbotConfig cfg) throws Exception {
         bot.attach(m);
         String room = cfg.matrix().rooms().get(0);
         TestEnv.await("opsbot joining " + room, () -> m.isJoined(room), Duration.ofSeconds(20));
@@ -38,9 +40,7 @@ class MatrixEndToEndTest {
     @Test
     void failoverFromAMatrixRoomRunsOnceEvenAcrossARestart() throws Exception {
         TestEnv env = new TestEnv();
-        MatrixClient alice = new MatrixClient(HS), dave = new MatrixClient(HS);
-        alice.login("alice", env.password());
-        dave.login("dave", env.password());
+        MatrixClient alice = env.matrixUser("alice"), dave = env.matrixUser("dave");
         String room = alice.createRoom("ops-" + System.nanoTime(), "@opsbot:localhost", "@dave:localhost");
         dave.join(room);
         OpsbotConfig cfg = config(env, Files.createTempDirectory("opsbot-matrix"), room);
@@ -86,8 +86,7 @@ class MatrixEndToEndTest {
     @Test
     void aRoomConfiguredByAliasWorksLikeOneByID() throws Exception {
         TestEnv env = new TestEnv();
-        MatrixClient alice = new MatrixClient(HS);
-        alice.login("alice", env.password());
+        MatrixClient alice = env.matrixUser("alice");
         String local = "ops-alias-" + System.nanoTime();
         String roomId = alice.createRoomWithAlias(local, local, "@opsbot:localhost");
         String alias = "#" + local + ":localhost";
@@ -111,8 +110,7 @@ class MatrixEndToEndTest {
     @Test
     void whatWasSaidWhileTheBotWasAwayIsReadButCommandsAreNotRunLate() throws Exception {
         TestEnv env = new TestEnv();
-        MatrixClient alice = new MatrixClient(HS);
-        alice.login("alice", env.password());
+        MatrixClient alice = env.matrixUser("alice");
         String room = alice.createRoom("ops-gap-" + System.nanoTime(), "@opsbot:localhost");
         OpsbotConfig cfg = env.load("matrix-gap.yml", env.yamlWithMatrix(Files.createTempDirectory("opsbot-gap"),
                 "opsbot", room, true, "5s").replace("confirm-timeout: 60s", "confirm-timeout: 60s, stale-after: 2s"));
@@ -164,8 +162,7 @@ class MatrixEndToEndTest {
     @Test
     void aRoomNotJoinableYetIsJoinedWhenTheInviteComesWithoutHoldingUpTheOthers() throws Exception {
         TestEnv env = new TestEnv();
-        MatrixClient alice = new MatrixClient(HS);
-        alice.login("alice", env.password());
+        MatrixClient alice = env.matrixUser("alice");
         String open = alice.createRoom("ops-" + System.nanoTime(), "@opsbot:localhost");
         String local = "ops-later-" + System.nanoTime();
         String later = alice.createRoomWithAlias(local, local); // the bot is not invited
@@ -176,9 +173,8 @@ class MatrixEndToEndTest {
         OpsbotConfig cfg = env.load("matrix-invite.yml", yaml);
         Bot bot = Bot.create(cfg, false);
         MatrixNetwork m = bot.matrixNetwork(cfg);
-        bot.attach(m);
+        start(bot, m, cfg);
         try {
-            TestEnv.await("opsbot joining " + open, () -> m.isJoined(open), Duration.ofSeconds(20));
             MatrixRoom r = new MatrixRoom(alice, open);
             alice.send(open, "m.text", "!ping", null);
             assertEquals("pong", r.botSays("pong"), "the room that can be joined works while the other cannot");
@@ -204,8 +200,7 @@ class MatrixEndToEndTest {
     @Test
     void aRevokedAccessTokenMeansANewLoginNotASilentBot() throws Exception {
         TestEnv env = new TestEnv();
-        MatrixClient alice = new MatrixClient(HS);
-        alice.login("alice", env.password());
+        MatrixClient alice = env.matrixUser("alice");
         String room = alice.createRoom("ops-" + System.nanoTime(), "@opsbot:localhost");
         OpsbotConfig cfg = config(env, Files.createTempDirectory("opsbot-revoked"), room);
         Bot bot = start(cfg);
@@ -214,7 +209,7 @@ class MatrixEndToEndTest {
             alice.send(room, "m.text", "!ping", null);
             assertEquals("pong", r.botSays("pong"));
             String old = bot.store().state("matrix.access-token");
-            MatrixClient device = new MatrixClient(HS);
+            MatrixClient device = new MatrixClient(TestEnv.HOMESERVER);
             device.useToken(old);
             device.logout();
 

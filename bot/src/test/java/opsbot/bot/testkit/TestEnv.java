@@ -41,6 +41,13 @@ public final class TestEnv {
         return Integer.parseInt(vars.get(name));
     }
 
+    /** A test user (alice, bob, carol, dave) logged in to the test Synapse. */
+    public opsbot.bot.matrix.MatrixClient matrixUser(String name) throws Exception {
+        opsbot.bot.matrix.MatrixClient c = new opsbot.bot.matrix.MatrixClient(HOMESERVER);
+        c.login(name, password());
+        return c;
+    }
+
     public String password() {
         return vars.get("ACCOUNT_PASSWORD");
     }
