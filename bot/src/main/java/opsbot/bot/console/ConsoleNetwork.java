@@ -2,6 +2,7 @@ package opsbot.bot.console;
 
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Inbound;
+import opsbot.commands.policy.Identity;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -43,7 +44,7 @@ public final class ConsoleNetwork implements ChatNetwork {
                     out.println("<you> " + line);
                 }
             }
-            inbox.accept(new Inbound(name(), CHANNEL, ACCOUNT, ACCOUNT, line));
+            inbox.accept(new Inbound(name(), CHANNEL, ACCOUNT, new Identity.Local(ACCOUNT), line));
         }
     }
 

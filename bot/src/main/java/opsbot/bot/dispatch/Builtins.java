@@ -4,8 +4,9 @@ import opsbot.commands.model.Binder;
 import opsbot.commands.model.Builtin;
 import opsbot.commands.model.CommandCatalog;
 import opsbot.commands.model.Inventory;
+import opsbot.commands.policy.Authorizer;
 import opsbot.commands.policy.Caller;
-import opsbot.commands.policy.Policy;
+import opsbot.commands.policy.CommandRef;
 import opsbot.commands.policy.Venue;
 import opsbot.config.CommandSpec;
 import opsbot.config.HostConfig;
@@ -18,25 +19,25 @@ import java.util.List;
 final class Builtins {
     private final CommandCatalog catalog;
     private final Inventory inventory;
-    private final Policy policy;
+    private final Authorizer gate;
 
-    Builtins(CommandCatalog catalog, Inventory inventory, Policy policy) {
+    Builtins(CommandCatalog catalog, Inventory inventory, Authorizer gate) {
         this.catalog = catalog;
         this.inventory = inventory;
-        this.policy = policy;
+        this.gate = gate;
     }
 
-    /** Only what the asker may run here: help must never advertise what policy would deny. */
+    /** Only what the asker may run here: help asks the same door and never advertises what it would deny. */
     List<String> help(Caller caller, Venue venue) {
         List<String> may = new ArrayList<>();
         for (CommandSpec c : catalog.declared()) {
-            if (policy.decide(caller, venue, c.name(), c.kind(), c.role()).allowed()) {
+            if (gate.authorize(caller.identity(), venue, CommandRef.of(c)).allowed()) {
                 may.add(c.name() + (c.aliases().isEmpty() ? "" : "(" + String.join(",", c.aliases()) + ")"));
             }
         }
         List<String> builtins = new ArrayList<>();
         for (Builtin b : Builtin.values()) {
-            if (policy.decide(caller, venue, b.word, opsbot.config.Kind.READ, b.role).allowed()) builtins.add(b.word);
+            if (gate.authorize(caller.identity(), venue, CommandRef.of(b)).allowed()) builtins.add(b.word);
         }
         return List.of((may.isEmpty() ? "nothing to run for you here" : "you may run here: " + String.join(" ", may)),
                 "built-ins: " + String.join(" ", builtins) + " · help CMD for usage");

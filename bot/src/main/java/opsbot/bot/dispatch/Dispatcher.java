@@ -20,15 +20,18 @@ import opsbot.commands.model.Planner;
 import opsbot.commands.parse.Addressing;
 import opsbot.commands.parse.ParseException;
 import opsbot.commands.parse.Tokenizer;
+import opsbot.commands.policy.Authorizer;
 import opsbot.commands.policy.Caller;
+import opsbot.commands.policy.CommandRef;
 import opsbot.commands.policy.Decision;
+import opsbot.commands.policy.Gate;
+import opsbot.commands.policy.People;
 import opsbot.commands.policy.Policy;
 import opsbot.commands.policy.Venue;
 import opsbot.commands.ssh.FanOut;
 import opsbot.config.CommandSpec;
 import opsbot.config.Kind;
 import opsbot.config.OpsbotConfig;
-import opsbot.config.Role;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,9 +44,9 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * From a chat line to a reply: addressing, identity, parsing, policy (in front of every command),
- * binding, confirmation, execution and the store. Network adapters call {@link #handle} on their own
- * threads; remote execution runs on virtual threads so a slow host never blocks the chat.
+ * From a chat line to a reply: addressing, identity, parsing, the one policy door ({@link Authorizer}, in
+ * front of every command and again at its confirmation), binding, confirmation, execution and the store.
+ * Network adapters call {@link #handle} on their own threads; remote execution runs on virtual threads so a slow host never blocks the chat.
  */
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
@@ -57,7 +60,7 @@ public final class Dispatcher implements AutoCloseable {
     private final CommandCatalog catalog;
     private final Binder binder;
     private final Planner planner;
-    private final Policy policy;
+    private final Authorizer gate;
     private final Builtins builtins;
     private final Pager pager;
     private final Incidents incidents;
@@ -68,6 +71,11 @@ public final class Dispatcher implements AutoCloseable {
     private final Runs runs = new Runs();
 
     public Dispatcher(OpsbotConfig cfg, Store store, FanOut fanOut, Clock clock) {
+        this(cfg, store, fanOut, clock, gate(cfg));
+    }
+
+    /** With another door than the configured people and policy (tests: a recording or denying one). */
+    Dispatcher(OpsbotConfig cfg, Store store, FanOut fanOut, Clock clock, Authorizer gate) {
         this.cfg = cfg;
         this.store = store;
         this.fanOut = fanOut;
@@ -77,12 +85,17 @@ public final class Dispatcher implements AutoCloseable {
         this.catalog = new CommandCatalog(cfg.commands());
         this.binder = new Binder(inventory);
         this.planner = new Planner(inventory);
-        this.policy = new Policy(cfg.bot().privateMessages());
-        this.builtins = new Builtins(catalog, inventory, policy);
+        this.gate = gate;
+        this.builtins = new Builtins(catalog, inventory, gate);
         this.pager = new Pager(cfg.bot().pageLines());
         this.incidents = new Incidents(store, Feed.all(cfg), networks::get, clock);
-        this.incidentCommands = new IncidentCommands(incidents, policy, cfg.bot().timezone());
+        this.incidentCommands = new IncidentCommands(incidents, cfg.bot().timezone());
         this.confirmations = new Confirmations(clock, this::expired);
+    }
+
+    private static Authorizer gate(OpsbotConfig cfg) {
+        People people = new People(cfg.people());
+        return new Gate(new Policy(cfg.bot().privateMessages()), () -> people);
     }
 
     public Incidents incidents() {
@@ -152,45 +165,68 @@ public final class Dispatcher implements AutoCloseable {
                     + Report.human(in.delay()) + " ago, while I was away; say it again if it is still wanted");
             return;
         }
+        // Free text (titles, notes) is taken as typed: "doesn't boot" has no closing quote, and needs none.
+        String rest = text.strip().substring(first.length());
+        Object command = freeText;
+        List<Tokenizer.Word> args = List.of();
+        if (freeText == null) {
+            List<Tokenizer.Word> words;
+            try {
+                words = Tokenizer.split(text);
+            } catch (ParseException e) {
+                refuse(in, caller, null, "invalid", e.getMessage());
+                return;
+            }
+            if (words.isEmpty()) {
+                return;
+            }
+            CommandCatalog.Lookup lookup = catalog.lookup(words.get(0).text());
+            if (lookup instanceof CommandCatalog.Lookup.Unknown u) {
+                refuse(in, caller, null, "invalid", u.message());
+                return;
+            }
+            command = ((CommandCatalog.Lookup.Found) lookup).command();
+            args = words.subList(1, words.size());
+        }
+        // The one door, for every command: nothing of it has run yet; each branch below starts with the answer.
+        Decision d = authorize(in, venue, command, rest);
         if (freeText != null) {
-            // Free text (titles, notes) is taken as typed: "doesn't boot" has no closing quote, and needs none.
-            incidentBuiltin(in, caller, venue, freeText, text.strip().substring(first.length()));
-            return;
-        }
-        List<Tokenizer.Word> words;
-        try {
-            words = Tokenizer.split(text);
-        } catch (ParseException e) {
-            refuse(in, caller, null, "invalid", e.getMessage());
-            return;
-        }
-        if (words.isEmpty()) {
-            return;
-        }
-        CommandCatalog.Lookup lookup = catalog.lookup(words.get(0).text());
-        if (lookup instanceof CommandCatalog.Lookup.Unknown u) {
-            refuse(in, caller, null, "invalid", u.message());
-            return;
-        }
-        Object command = ((CommandCatalog.Lookup.Found) lookup).command();
-        List<Tokenizer.Word> args = words.subList(1, words.size());
-        if (command instanceof Builtin b) {
-            builtin(in, caller, venue, b, args);
+            incidentBuiltin(in, caller, venue, freeText, rest, d);
+        } else if (command instanceof Builtin b) {
+            builtin(in, caller, venue, b, args, d);
         } else {
-            declared(in, shown(text), caller, venue, (CommandSpec) command, args);
+            declared(in, shown(text), caller, venue, (CommandSpec) command, args, d);
+        }
+    }
+
+    /**
+     * What the door says to this command: built-ins as a whole, {@code incident} per subcommand (each with its
+     * own role), declared commands as configured. Anything else is denied, and so is a failure here.
+     */
+    private Decision authorize(Inbound in, Venue venue, Object command, String rest) {
+        try {
+            CommandRef what = switch (command) {
+                case Builtin b when b == Builtin.INCIDENT -> IncidentCommands.ref(rest);
+                case Builtin b -> CommandRef.of(b);
+                case CommandSpec spec -> CommandRef.of(spec);
+                default -> null; // the gate denies an unknown command
+            };
+            return gate.authorize(in.who(), venue, what);
+        } catch (RuntimeException e) {
+            log.error("authorize failed for {} on {}; denied", in.nick(), in.network(), e);
+            return new Decision.Deny(Gate.BROKEN);
         }
     }
 
     private Caller identify(Inbound in) {
-        return new Caller(in.nick(), in.account(), people.find(in.network(), in.account()));
+        return new Caller(in.nick(), in.who(), people.find(in.who()));
     }
 
     private Actor actor(Inbound in, Caller caller) {
         return new Actor(caller.name(), in.network(), in.isPrivate() ? "private" : in.channel());
     }
 
-    private void incidentBuiltin(Inbound in, Caller caller, Venue venue, Builtin b, String rest) {
-        Decision d = policy.decide(caller, venue, b.word, Kind.READ, b.role);
+    private void incidentBuiltin(Inbound in, Caller caller, Venue venue, Builtin b, String rest, Decision d) {
         if (d instanceof Decision.Deny deny) {
             refuse(in, caller, b.word, "denied", deny.reason());
             return;
@@ -200,7 +236,7 @@ public final class Dispatcher implements AutoCloseable {
         Optional<Incident> thread = in.thread() == null || in.isPrivate() ? Optional.empty()
                 : incidents.ofThread(in.network(), in.channel(), in.thread());
         List<String> lines = b == Builtin.NOTE ? incidentCommands.note(who, rest.isBlank() ? rest : late(in) + rest.strip(), thread)
-                : incidentCommands.incident(caller, venue, who, rest);
+                : incidentCommands.incident(who, rest);
         store.record(attempt(in, caller, b.word, "ran", null, null));
         networks.reply(in, pager.page(personKey(in), lines));
     }
@@ -213,7 +249,7 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         Venue venue = new Venue(in.network(), in.channel(), cfg.trustOf(in.channel()));
-        if (!policy.decide(caller, venue, "note", Kind.READ, Builtin.NOTE.role).allowed()) {
+        if (!gate.authorize(in.who(), venue, CommandRef.of(Builtin.NOTE)).allowed()) {
             log.info("{} {}: not a note ({} may not write notes)", in.network(), in.channel(), caller.name());
             return;
         }
@@ -224,8 +260,7 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    private void builtin(Inbound in, Caller caller, Venue venue, Builtin b, List<Tokenizer.Word> args) {
-        Decision d = policy.decide(caller, venue, b.word, Kind.READ, b.role);
+    private void builtin(Inbound in, Caller caller, Venue venue, Builtin b, List<Tokenizer.Word> args, Decision d) {
         if (d instanceof Decision.Deny deny) {
             refuse(in, caller, b.word, "denied", deny.reason());
             return;
@@ -238,7 +273,7 @@ public final class Dispatcher implements AutoCloseable {
             case WHOAMI -> Builtins.whoami(caller, venue);
             case MORE -> pager.more(key);
             case YES -> {
-                confirm(in, caller);
+                confirm(in, caller, venue);
                 yield null;
             }
             case INCIDENT, NOTE -> throw new IllegalStateException("handled as free text");
@@ -254,8 +289,8 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /** {@code line} is the command as typed, without prefix or addressing (see {@link #shown}). */
-    private void declared(Inbound in, String line, Caller caller, Venue venue, CommandSpec spec, List<Tokenizer.Word> args) {
-        Decision d = policy.decide(caller, venue, spec.name(), spec.kind(), spec.role());
+    private void declared(Inbound in, String line, Caller caller, Venue venue, CommandSpec spec, List<Tokenizer.Word> args,
+                          Decision d) {
         if (d instanceof Decision.Deny deny) {
             refuse(in, caller, spec.name(), "denied", deny.reason());
             if (spec.kind() == Kind.CHANGE) {
@@ -289,7 +324,7 @@ public final class Dispatcher implements AutoCloseable {
         execute(in, in, line, actor(in, caller), plan, id);
     }
 
-    private void confirm(Inbound in, Caller caller) {
+    private void confirm(Inbound in, Caller caller, Venue venue) {
         Pending p;
         switch (confirmations.take(personKey(in))) {
             case Confirmations.Taken.Nothing n -> {
@@ -301,6 +336,20 @@ public final class Dispatcher implements AutoCloseable {
                 return;
             }
             case Confirmations.Taken.Ready r -> p = r.pending();
+        }
+        // Through the door again: people and roles may have changed since the prompt, and only who asked confirms.
+        CommandSpec spec = p.plan().invocation().spec();
+        Decision again = p.request().who().equals(in.who()) ? gate.authorize(in.who(), venue, CommandRef.of(spec))
+                : new Decision.Deny("denied: only who asked may confirm it");
+        if (again instanceof Decision.Deny deny) {
+            store.complete(p.attemptId(), "denied", deny.reason(), hosts(p.plan()), null, 0, null);
+            networks.reply(in, List.of(deny.reason() + " · not run: " + p.plan().describe()));
+            if (spec.kind() == Kind.CHANGE) {
+                incidents.log(EntryKind.DENIED, actor(in, caller), p.line() + " — at confirmation: "
+                        + deny.reason().replaceFirst("^denied: ", ""));
+            }
+            networks.react(p.request(), false);
+            return;
         }
         log.info("{} confirmed #{}: {}", caller.name(), p.attemptId(), p.plan().describe());
         Actor who = actor(in, caller);
@@ -374,7 +423,7 @@ public final class Dispatcher implements AutoCloseable {
     /** Confirmations and pages belong to one identity in one place. Anonymous senders are keyed by nick. */
     private static String personKey(Inbound in) {
         return in.network() + "\u0000" + in.replyTarget() + "\u0000"
-                + (in.account() != null ? "a:" + in.account() : "n:" + in.nick());
+                + in.who().key();
     }
 
     /** Waits until every command started so far has finished (the demo's end of input, tests). */

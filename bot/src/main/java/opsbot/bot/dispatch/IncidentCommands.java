@@ -6,10 +6,7 @@ import opsbot.bot.incident.Incident;
 import opsbot.bot.incident.Incidents;
 import opsbot.bot.incident.Report;
 import opsbot.bot.incident.Verification;
-import opsbot.commands.policy.Caller;
-import opsbot.commands.policy.Decision;
-import opsbot.commands.policy.Policy;
-import opsbot.commands.policy.Venue;
+import opsbot.commands.policy.CommandRef;
 import opsbot.config.Kind;
 import opsbot.config.Role;
 
@@ -23,35 +20,79 @@ import java.util.Optional;
 
 /**
  * {@code !incident …} and {@code !note}: terse answers for a phone. Reading the log is for everyone who may
- * see the channel; changing it (open, close, use, notes) needs operator, checked by the policy first.
+ * see the channel; changing it (open, close, use, notes) needs operator. Nothing here checks permissions:
+ * the dispatcher's one door does, with {@link #ref} (each subcommand's own role), before any of it runs.
  */
 final class IncidentCommands {
     private static final DateTimeFormatter HM = DateTimeFormatter.ofPattern("HH:mm");
     private final Incidents incidents;
-    private final Policy policy;
     private final ZoneId zone;
 
-    IncidentCommands(Incidents incidents, Policy policy, ZoneId zone) {
+    /** Every subcommand, with the least role that may use it: a new one cannot be added without saying. */
+    enum Sub {
+        ACTIVE(Role.VIEWER, ""), LIST(Role.VIEWER, "list", "ls"), OPEN(Role.OPERATOR, "open", "new"),
+        CLOSE(Role.OPERATOR, "close"), USE(Role.OPERATOR, "use"), REPORT(Role.VIEWER, "report"),
+        VERIFY(Role.VIEWER, "verify");
+
+        final Role role;
+        final List<String> words;
+
+        Sub(Role role, String... words) {
+            this.role = role;
+            this.words = List.of(words);
+        }
+
+        /** As the policy sees it (and denials quote it): e.g. {@code incident open}. */
+        CommandRef ref() {
+            return new CommandRef(this == ACTIVE ? "incident" : "incident " + words.get(0), Kind.READ, role);
+        }
+
+        static Optional<Sub> of(String sub) {
+            for (Sub s : values()) {
+                if (s.words.contains(sub)) return Optional.of(s);
+            }
+            return Optional.empty();
+        }
+    }
+
+    IncidentCommands(Incidents incidents, ZoneId zone) {
         this.incidents = incidents;
-        this.policy = policy;
         this.zone = zone;
     }
 
-    /** {@code rest} is everything after the command word, as typed (quotes and all: titles are free text). */
-    List<String> incident(Caller caller, Venue venue, Actor who, String rest) {
+    /**
+     * What {@code !incident REST} asks for, for the door; {@code rest} as given to {@link #incident}. A word
+     * that is no subcommand runs nothing but the usage line, which anyone may read.
+     */
+    static CommandRef ref(String rest) {
+        return Sub.of(subWord(rest)).map(Sub::ref).orElse(new CommandRef("incident", Kind.READ, Role.VIEWER));
+    }
+
+    private static String subWord(String rest) {
+        return rest.strip().split("\\s+", 2)[0].toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * {@code rest} is everything after the command word, as typed (quotes and all: titles are free text).
+     * Call only after the door allowed {@link #ref}{@code (rest)}.
+     */
+    List<String> incident(Actor who, String rest) {
         String[] w = rest.strip().split("\\s+", 2);
-        String sub = w[0].toLowerCase(Locale.ROOT);
+        String sub = subWord(rest);
         String arg = w.length > 1 ? w[1].strip() : "";
-        return switch (sub) {
-            case "" -> active();
-            case "list", "ls" -> list();
-            case "open", "new" -> gated(caller, venue, "incident open", () -> open(who, arg));
-            case "close" -> gated(caller, venue, "incident close", () -> close(who, arg));
-            case "use" -> gated(caller, venue, "incident use", () -> use(who, arg));
-            case "report" -> report(arg);
-            case "verify" -> verify(arg);
-            default -> List.of("unknown: incident " + sub + "; try: incident [open TITLE | list | close [SUMMARY] | use N"
+        Optional<Sub> s = Sub.of(sub);
+        if (s.isEmpty()) {
+            return List.of("unknown: incident " + sub + "; try: incident [open TITLE | list | close [SUMMARY] | use N"
                     + " | report [N] | verify [N]]");
+        }
+        return switch (s.get()) {
+            case ACTIVE -> active();
+            case LIST -> list();
+            case OPEN -> open(who, arg);
+            case CLOSE -> close(who, arg);
+            case USE -> use(who, arg);
+            case REPORT -> report(arg);
+            case VERIFY -> verify(arg);
         };
     }
 
@@ -66,15 +107,6 @@ final class IncidentCommands {
         }
         incidents.log(a.get(), EntryKind.NOTE, who, text.strip());
         return List.of("noted in " + a.get().tag());
-    }
-
-    private interface Action {
-        List<String> run();
-    }
-
-    private List<String> gated(Caller caller, Venue venue, String what, Action action) {
-        Decision d = policy.decide(caller, venue, what, Kind.READ, Role.OPERATOR);
-        return d instanceof Decision.Deny deny ? List.of(deny.reason()) : action.run();
     }
 
     private List<String> active() {

@@ -3,6 +3,7 @@ package opsbot.bot.irc;
 import net.engio.mbassy.listener.Handler;
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Inbound;
+import opsbot.commands.policy.Identity;
 import opsbot.config.IrcConfig;
 import org.kitteh.irc.client.library.Client;
 import org.kitteh.irc.client.library.element.MessageTag;
@@ -157,7 +158,7 @@ public final class IrcNetwork implements ChatNetwork {
         if (!channel && !t.equalsIgnoreCase(client.getNick())) {
             return false; // e.g. a STATUSMSG like @#ops: Kitteh knows those
         }
-        in.accept(new Inbound(name(), channel ? t : null, m.nick(), m.account(), m.text()));
+        in.accept(new Inbound(name(), channel ? t : null, m.nick(), Identity.irc(name(), m.nick(), m.account()), m.text()));
         return true;
     }
 
@@ -217,17 +218,18 @@ public final class IrcNetwork implements ChatNetwork {
         if (serverVouches()) {
             // The server vouches per message: no tag means not logged in.
             String account = e.getTag("account").flatMap(MessageTag::getValue).orElse(null);
-            inbox.accept(new Inbound(name(), channel, user.getNick(), account, text));
+            inbox.accept(new Inbound(name(), channel, user.getNick(), Identity.irc(name(), user.getNick(), account), text));
             return;
         }
         String tracked = user.getAccount().orElse(null);
         if (tracked != null) {
-            inbox.accept(new Inbound(name(), channel, user.getNick(), tracked, text));
+            inbox.accept(new Inbound(name(), channel, user.getNick(), Identity.irc(name(), user.getNick(), tracked), text));
             return;
         }
         String nick = user.getNick();
         log.debug("irc: no account known for {}; asking the server (WHOIS)", nick);
-        Thread.ofVirtual().start(() -> inbox.accept(new Inbound(name(), channel, nick, whoisAccount(nick), text)));
+        Thread.ofVirtual().start(() -> inbox.accept(new Inbound(name(), channel, nick,
+                Identity.irc(name(), nick, whoisAccount(nick)), text)));
     }
 
     /** Last resort: ask the server. Anything but a clear answer in time is anonymous. */

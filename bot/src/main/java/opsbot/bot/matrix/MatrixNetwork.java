@@ -3,6 +3,7 @@ package opsbot.bot.matrix;
 import com.fasterxml.jackson.databind.JsonNode;
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Inbound;
+import opsbot.commands.policy.Identity;
 import opsbot.bot.chat.Message;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import opsbot.config.MatrixConfig;
@@ -245,7 +246,7 @@ public final class MatrixNetwork implements ChatNetwork {
                 String thread = rel.path("rel_type").asText().equals("m.thread") ? rel.path("event_id").asText(null) : null;
                 // The server's own age of the event: no trust in two clocks agreeing.
                 Duration delay = Duration.ofMillis(ev.path("unsigned").path("age").asLong(0));
-                inbox.accept(new Inbound(name(), name, nick, sender, content.path("body").asText(),
+                inbox.accept(new Inbound(name(), name, nick, new Identity.MatrixUser(sender), content.path("body").asText(),
                         ev.path("event_id").asText(null), thread, delay));
             }
         });

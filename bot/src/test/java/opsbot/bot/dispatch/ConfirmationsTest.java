@@ -1,6 +1,7 @@
 package opsbot.bot.dispatch;
 
 import opsbot.bot.chat.Inbound;
+import opsbot.commands.policy.Identity;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +24,7 @@ class ConfirmationsTest {
     }
 
     private Pending pending(String line, Duration left) {
-        return new Pending(new Inbound("irc", "#ops", "alice", "alice", line), line, null, 1, clock.instant().plus(left));
+        return new Pending(new Inbound("irc", "#ops", "alice", new Identity.IrcAccount("alice"), line), line, null, 1, clock.instant().plus(left));
     }
 
     @Test

@@ -3,6 +3,7 @@ package opsbot.bot.dispatch;
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Inbound;
 import opsbot.bot.chat.Message;
+import opsbot.commands.policy.Identity;
 import opsbot.config.MatrixConfig;
 import opsbot.config.Person;
 import opsbot.config.Role;
@@ -38,6 +39,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class DispatcherTest {
     @TempDir
     Path dir;
+    private static final Identity ERIN = new Identity.MatrixUser("@erin:x"), MALLORY = new Identity.MatrixUser("@mallory:x");
     private final BlockingQueue<String> said = new LinkedBlockingQueue<>();
     private final List<String> ran = new CopyOnWriteArrayList<>();
     /** What the incident feeds showed: IRC lines in #incidents, Matrix posts (with their thread root). */
@@ -117,7 +119,8 @@ class DispatcherTest {
     }
 
     private void say(String account, String channel, String line) {
-        dispatcher.handle(new Inbound("irc", channel, account == null ? "someone" : account, account, line));
+        String nick = account == null ? "someone" : account;
+        dispatcher.handle(new Inbound("irc", channel, nick, Identity.irc("irc", nick, account), line));
     }
 
     private String reply() throws InterruptedException {
@@ -184,10 +187,10 @@ class DispatcherTest {
         assertEquals("#ops noted in INC-1", reply());
         assertEquals("#incidents [INC-1] bob@irc note: compute4 doesn't boot, leap second?", fed());
         assertEquals("!inc:x in $ev1: bob@irc note: compute4 doesn't boot, leap second?", threaded());
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "ntpd on compute1 looks fine", "$m1", "$ev1"));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", ERIN, "ntpd on compute1 looks fine", "$m1", "$ev1"));
         assertEquals("#incidents [INC-1] erin@matrix note: ntpd on compute1 looks fine", fed());
         assertEquals("!inc:x in $ev1: erin@matrix note: ntpd on compute1 looks fine", threaded());
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "mallory", "@mallory:x", "lol", "$m2", "$ev1"));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "mallory", MALLORY, "lol", "$m2", "$ev1"));
 
         // A denied change command is logged; read commands during the incident too.
         say("carol", "#ops", "!fo -m c4");
@@ -266,9 +269,9 @@ class DispatcherTest {
 
     @Test
     void matrixCommandsGetAReactionOnTheirMessage() throws Exception {
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!uptime c1", "$ok", null));
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!uptime c3", "$bad", null));
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "mallory", "@mallory:x", "!fo -K c4", "$denied", null));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", ERIN, "!uptime c1", "$ok", null));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", ERIN, "!uptime c3", "$bad", null));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "mallory", MALLORY, "!fo -K c4", "$denied", null));
         dispatcher.awaitIdle(Duration.ofSeconds(5));
         assertEquals(java.util.Set.of("$ok ✅", "$bad ❌", "$denied ❌"), java.util.Set.copyOf(reactions));
     }
@@ -278,9 +281,9 @@ class DispatcherTest {
         String root = openIncident("imap2 slow");
         say("alice", "#ops", "!inc open compute3 disk");
         reply();
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!note load is back to 2", "$n1", root));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", ERIN, "!note load is back to 2", "$n1", root));
         assertEquals("!inc:x noted in INC-1", matrixSaid.poll(5, TimeUnit.SECONDS), "not the active INC-2");
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!note disk replaced", "$n2", null));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", ERIN, "!note disk replaced", "$n2", null));
         assertEquals("!inc:x noted in INC-2", matrixSaid.poll(5, TimeUnit.SECONDS));
     }
 
@@ -288,19 +291,19 @@ class DispatcherTest {
     void whatWasTypedWhileTheBotWasAwayIsNotRunButNotesAreKept() throws Exception {
         String root = openIncident("imap2 slow");
         Duration away = Duration.ofMinutes(7); // the example's stale-after is 60s
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!fo -K c4", "$c1", null, away));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", ERIN, "!fo -K c4", "$c1", null, away));
         assertEquals("!inc:x not run: \"fo -K c4\" was typed 7m ago, while I was away; say it again if it is"
                 + " still wanted", matrixSaid.poll(5, TimeUnit.SECONDS));
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!y", "$c2", null, away));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", ERIN, "!y", "$c2", null, away));
         assertTrue(matrixSaid.poll(5, TimeUnit.SECONDS).startsWith("!inc:x not run: \"y\" was typed 7m ago"));
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "imap2 queue drained", "$n1", root, away));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", ERIN, "imap2 queue drained", "$n1", root, away));
         assertEquals("!inc:x in " + root + ": erin@matrix note: (written 7m earlier) imap2 queue drained", threaded());
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!note restarted dovecot", "$n2", null, away));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", ERIN, "!note restarted dovecot", "$n2", null, away));
         assertEquals("!inc:x noted in INC-1", matrixSaid.poll(5, TimeUnit.SECONDS));
         assertEquals("!inc:x in " + root + ": erin@matrix note: (written 7m earlier) restarted dovecot", threaded());
 
         // Just now (within stale-after) is live: it runs.
-        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", "@erin:x", "!uptime c1", "$c3", null, Duration.ofSeconds(2)));
+        dispatcher.handle(new Inbound("matrix", "!inc:x", "erin", ERIN, "!uptime c1", "$c3", null, Duration.ofSeconds(2)));
         dispatcher.awaitIdle(Duration.ofSeconds(5));
         assertEquals(List.of("compute1: uptime"), ran);
         assertEquals(2, store.recent(10).stream().filter(a -> "stale".equals(a.decision())).count());

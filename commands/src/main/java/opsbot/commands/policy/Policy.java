@@ -5,8 +5,9 @@ import opsbot.config.Role;
 import opsbot.config.Trust;
 
 /**
- * The one place that decides whether someone may run something somewhere. It sits in front of every
- * command (built-in or declared); commands themselves never check permissions.
+ * The rules that decide whether someone may run something somewhere. They are asked through the one door,
+ * {@link Gate}, in front of every command (built-in, incident or declared); commands themselves never
+ * check permissions.
  *
  * <p>Rules: the person's role must reach the command's role (anonymous senders are viewers, whatever
  * their nick); change commands need a channel of {@code ops} trust; private messages are for known
@@ -19,7 +20,9 @@ public final class Policy {
         this.privateMessages = privateMessages;
     }
 
-    public Decision decide(Caller caller, Venue venue, String command, Kind kind, Role needed) {
+    public Decision decide(Caller caller, Venue venue, CommandRef what) {
+        String command = what.name();
+        Role needed = what.role();
         if (venue.isPrivate()) {
             if (!privateMessages) {
                 return new Decision.Deny("denied: private commands are off here; ask in the ops channel");
@@ -36,7 +39,8 @@ public final class Policy {
             return new Decision.Deny("denied: `" + command + "` needs " + needed.label() + "; " + who);
         }
         Trust trust = venue.isPrivate() ? Trust.OPS : venue.trust();
-        if (kind == Kind.CHANGE && trust != Trust.OPS) {
+        // Anything but a known read is treated as a change (a kind added later does not slip through).
+        if (what.kind() != Kind.READ && trust != Trust.OPS) {
             return new Decision.Deny("denied: `" + command + "` changes things; " + venue.label()
                     + " is a shared channel (read-only commands here)");
         }
