@@ -85,7 +85,7 @@ public final class Dispatcher implements AutoCloseable {
         this.catalog = new CommandCatalog(cfg.commands());
         this.binder = new Binder(inventory);
         this.planner = new Planner(inventory);
-        this.gate = gate;
+        this.gate = Authorizer.failClosed(gate);
         this.builtins = new Builtins(catalog, inventory, gate);
         this.pager = new Pager(cfg.bot().pageLines());
         this.incidents = new Incidents(store, Feed.all(cfg), networks::get, clock);
