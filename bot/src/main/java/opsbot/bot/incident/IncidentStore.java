@@ -127,10 +127,11 @@ public final class IncidentStore {
             p.setString(11, HashChain.Link.HMAC_SHA256.stored);
             p.executeUpdate();
         }
-        try (PreparedStatement p = db.prepareStatement("UPDATE incidents SET entries=?, head_hash=? WHERE id=?")) {
+        try (PreparedStatement p = db.prepareStatement("UPDATE incidents SET entries=?, head_hash=?, head_mac=? WHERE id=?")) {
             p.setInt(1, seq);
             p.setString(2, hash);
-            p.setLong(3, id);
+            p.setString(3, key.head(id, seq, hash));
+            p.setLong(4, id);
             p.executeUpdate();
         }
         return new Entry(id, seq, when, kind, who, network, where, what, prev, hash);
@@ -192,6 +193,17 @@ public final class IncidentStore {
                 }
             }
             return out;
+        });
+    }
+
+    private String headMac(long incidentId) {
+        return store.transaction("read an incident's head", db -> {
+            try (PreparedStatement p = db.prepareStatement("SELECT head_mac FROM incidents WHERE id=?")) {
+                p.setLong(1, incidentId);
+                try (ResultSet r = p.executeQuery()) {
+                    return r.next() && r.getString(1) != null ? r.getString(1).strip() : "";
+                }
+            }
         });
     }
 
@@ -283,6 +295,10 @@ public final class IncidentStore {
         }
         if (!entries.isEmpty() && !entries.get(0).entry().text().equals(i.title())) {
             return new Verification.Broken(id, 0, "the title was altered (entry 1 says \"" + entries.get(0).entry().text() + "\")");
+        }
+        if (key != null && unkeyed < entries.size() && !key.head(id, i.entries(), i.headHash()).equals(headMac(id))) {
+            return new Verification.Broken(id, entries.size() + 1, "the incident's head was set back without the chain key:"
+                    + " entries after " + entries.size() + " were removed");
         }
         if (unkeyed > 0 && key != null) {
             int n = unkeyed;

@@ -48,6 +48,11 @@ public final class ChainKey {
         return mac("opsbot unkeyed entries sealed|" + incidentId + "|" + entries + "|" + headHash);
     }
 
+    /** An incident's head (how many entries, the last one's link) under the key: a cut-off tail shows. */
+    public String head(long incidentId, int entries, String headHash) {
+        return mac("opsbot incident head|" + incidentId + "|" + entries + "|" + headHash);
+    }
+
     @Override
     public String toString() {
         return "ChainKey[hidden]";

@@ -101,7 +101,10 @@ public final class Store implements AutoCloseable {
               PRIMARY KEY (incident_id, network, place)
             )""",
             KEYED_LINKS,
-            CHAIN_SEALS);
+            CHAIN_SEALS,
+            // The head (entry count and last link) under the chain key, so that cutting off the last entries and
+            // setting the count back is noticed too; written with every keyed entry.
+            "ALTER TABLE incidents ADD COLUMN head_mac CHAR(64)");
 
     static {
         // H2's AUTO_SERVER listens on every address unless told otherwise; opsbot only ever on loopback. H2 reads

@@ -192,6 +192,19 @@ class IncidentStoreTest {
                 + " cover them"), v.describe());
     }
 
+    /** The last entry cut off and the incident's count and head set back to the one before: consistent, unkeyed. */
+    @Test
+    void aCutOffTailWithTheHeadSetBackIsNoticedWithTheKey() throws Exception {
+        Incident i = sample();
+        Entry fourth = incidents.entries(i.id()).get(3);
+        tamper("DELETE FROM incident_entries WHERE incident_id=" + i.id() + " AND seq=5");
+        tamper("UPDATE incidents SET entries=4, head_hash='" + fourth.hash() + "' WHERE id=" + i.id());
+        Verification v = incidents.verify(i.id());
+        assertEquals(new Verification.Broken(i.id(), 5, "the incident's head was set back without the chain key:"
+                + " entries after 4 were removed"), v);
+        assertInstanceOf(Verification.LinkageOnly.class, verifyWithoutTheKey(i.id()), "linkage alone cannot tell");
+    }
+
     @Test
     void anAlteredTitleIsNoticed() throws Exception {
         Incident i = sample();
