@@ -9,7 +9,8 @@ COPY bot bot
 RUN mvn -B -ntp -q package -DskipTests
 
 FROM eclipse-temurin:21-jre
-RUN useradd --system --home-dir /var/lib/opsbot --create-home --shell /usr/sbin/nologin opsbot
+RUN useradd --system --home-dir /var/lib/opsbot --create-home --shell /usr/sbin/nologin opsbot \
+    && chmod 700 /var/lib/opsbot   # opsbot refuses a data directory others can read
 COPY --from=build /src/bot/target/opsbot.jar /opt/opsbot/opsbot.jar
 COPY scripts/jvm.options /opt/opsbot/jvm.options
 USER opsbot

@@ -25,9 +25,13 @@ public final class Bot implements AutoCloseable {
         this.dispatcher = dispatcher;
     }
 
-    /** Opens the store and executor; networks are attached by the caller (or {@link #withConfiguredNetworks}). */
+    /**
+     * Opens the store and executor; networks are attached by the caller (or {@link #withConfiguredNetworks}).
+     *
+     * @throws Store.Refused when the store is not private (its one-line reason is for the operator)
+     */
     public static Bot create(OpsbotConfig cfg, boolean dryRun) throws SQLException, JSchException {
-        Store store = new Store(cfg.storage().url(), cfg.storage().user(), cfg.storage().password());
+        Store store = Store.open(cfg.storage());
         try {
             Executor executor = dryRun || cfg.ssh() == null ? new DryRunExecutor() : new JschExecutor(cfg.ssh());
             int parallel = cfg.ssh() == null ? 4 : cfg.ssh().maxParallel();

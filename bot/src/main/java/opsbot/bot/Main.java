@@ -1,6 +1,7 @@
 package opsbot.bot;
 
 import opsbot.bot.console.ConsoleNetwork;
+import opsbot.bot.store.Store;
 import opsbot.config.ConfigLoader;
 import opsbot.config.OpsbotConfig;
 import opsbot.config.Person;
@@ -101,7 +102,14 @@ public final class Main {
             err.println("opsbot: the configuration names no chat network (irc: or matrix:); nothing to do");
             return 1;
         }
-        Bot bot = Bot.create(cfg, dryRun).withConfiguredNetworks(cfg);
+        Bot bot;
+        try {
+            bot = Bot.create(cfg, dryRun);
+        } catch (Store.Refused e) {
+            err.println("opsbot: not starting: " + e.getMessage());
+            return 1;
+        }
+        bot.withConfiguredNetworks(cfg);
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             bot.close();

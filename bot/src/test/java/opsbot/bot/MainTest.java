@@ -1,5 +1,9 @@
 package opsbot.bot;
 
+import opsbot.bot.incident.Actor;
+import opsbot.bot.incident.IncidentStore;
+import opsbot.bot.store.Store;
+import opsbot.config.StorageConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -9,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -93,5 +98,66 @@ class MainTest {
         Run noConfig = run("", "incident", "verify", "--config", dir.resolve("missing.yml").toString());
         assertEquals(1, noConfig.code());
         assertFalse(noConfig.err().contains("Exception"), noConfig.err());
+    }
+
+    /** A config whose store is {@code data/opsbot} under the test's folder. */
+    private Path storeConfig(String extra) throws Exception {
+        Files.writeString(dir.resolve("key"), "k");
+        Files.writeString(dir.resolve("known"), "");
+        Path f = dir.resolve("opsbot.yml");
+        Files.writeString(f, extra + """
+                hosts: [{name: admin1, address: 10.0.0.10}]
+                ssh: {user: opsbot, private-key: key, known-hosts: known}
+                storage: {path: data/opsbot}
+                """);
+        return f;
+    }
+
+    @Test
+    void theIncidentCommandLineUsesTheBotsPasswordAndKeyFiles() throws Exception {
+        Path f = storeConfig("");
+        Path data = dir.resolve("data");
+        StorageConfig storage = StorageConfig.embedded(data.resolve("opsbot").toString());
+        try (Store store = Store.open(storage)) {
+            new IncidentStore(store).open("compute4 frozen", new Actor("alice", "irc", "#ops"), Instant.now());
+        }
+        Run ok = run("", "incident", "verify", "--config", f.toString());
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(ok.out().startsWith("INC-1: chain intact, 1 entries"), ok.out());
+
+        // Another password in the file: the database refuses the command line, in one line.
+        String pw = Files.readString(data.resolve("opsbot.db-password"));
+        Files.writeString(data.resolve("opsbot.db-password"), "someone-elses-password-0123\n");
+        Run refused = run("", "incident", "verify", "--config", f.toString());
+        assertEquals(1, refused.code());
+        assertEquals("opsbot: cannot read the store: the database refused user opsbot with the password from "
+                + data.resolve("opsbot.db-password") + "\n", refused.err());
+        Files.writeString(data.resolve("opsbot.db-password"), pw);
+
+        // Without the key file, verify says what it could check.
+        Files.move(data.resolve("opsbot.chain-key"), dir.resolve("chain-key"));
+        Run linkage = run("", "incident", "verify", "--config", f.toString());
+        assertEquals(0, linkage.code(), linkage.err());
+        assertTrue(linkage.out().startsWith("INC-1: linkage intact, 1 entries"), linkage.out());
+        assertTrue(linkage.out().contains("without the chain key the contents of 1 keyed entries were not checked"), linkage.out());
+        assertFalse(Files.exists(data.resolve("opsbot.chain-key")), "the reader made up no key");
+
+        // The key given in the config instead, from its file: the full check again.
+        Files.writeString(f, "storage: {path: data/opsbot, chain-key: \"${file:" + dir.resolve("chain-key") + "}\"}\n"
+                + Files.readString(f).replace("storage: {path: data/opsbot}\n", ""));
+        Run keyed = run("", "incident", "verify", "--config", f.toString());
+        assertEquals(0, keyed.code(), keyed.err());
+        assertTrue(keyed.out().startsWith("INC-1: chain intact, 1 entries"), keyed.out());
+    }
+
+    @Test
+    void theBotDoesNotStartOnADataDirectoryOthersCanRead() throws Exception {
+        Path f = storeConfig("irc: {server: irc.example.net, nick: opsbot, sasl: {account: opsbot, password: pw}}\n");
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Run r = run("", "run", "--config", f.toString());
+        assertEquals(1, r.code());
+        assertEquals("opsbot: not starting: the data directory " + data + " is rwxr-xr-x: others may read or change"
+                + " the database, its password and the chain key; run: chmod 700 " + data + "\n", r.err());
     }
 }

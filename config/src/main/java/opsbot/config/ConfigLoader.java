@@ -170,7 +170,7 @@ public final class ConfigLoader {
         }
         StorageConfig st = c.storage();
         if (st.jdbcUrl() == null && st.path() != null) {
-            c = c.withStorage(new StorageConfig(abs(base, st.path()), null, st.user(), st.password()));
+            c = c.withStorage(new StorageConfig(abs(base, st.path()), null, st.user(), st.password(), st.chainKey()));
         }
         return c;
     }

@@ -49,7 +49,28 @@ final class ConfigValidator {
             add("/storage/jdbc-url", "only H2 databases are supported so far (PostgreSQL is planned)",
                     "drop jdbc-url and set path for the embedded database");
         }
+        storageSecrets(c.storage());
         return problems;
+    }
+
+    /** The store's user, password and chain key, when given, must be worth having. */
+    private void storageSecrets(StorageConfig st) {
+        if (st.user() != null && (st.user().isBlank() || st.user().strip().equalsIgnoreCase("sa"))) {
+            add("/storage/user", "the database user must not be empty or sa (H2's default admin)",
+                    "leave user out: the embedded database then uses " + StorageConfig.DEFAULT_USER);
+        }
+        if (st.password() != null && st.password().length() < 16) {
+            add("/storage/password", "the database password must have at least 16 characters",
+                    "leave password out: a random one is generated on first start (or: openssl rand -hex 16)");
+        }
+        if (st.chainKey() != null && st.chainKey().strip().length() < 32) {
+            add("/storage/chain-key", "the chain key must have at least 32 characters",
+                    "e.g. ${file:/etc/opsbot/chain-key} holding the output of openssl rand -hex 32");
+        }
+        if (st.jdbcUrl() != null && st.jdbcUrl().startsWith("jdbc:h2:") && st.chainKey() == null) {
+            add("/storage/chain-key", "with jdbc-url the incident chain's key has no data directory to live in",
+                    "set chain-key: ${file:/etc/opsbot/chain-key} (openssl rand -hex 32)");
+        }
     }
 
     private void bot(BotConfig b) {

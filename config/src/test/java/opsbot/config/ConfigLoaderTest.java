@@ -87,6 +87,21 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theStoresUserPasswordAndChainKeyMustBeWorthHaving() throws IOException {
+        List<Problem> p = problems(MINIMAL + "storage: {path: db/opsbot, user: sa, password: short, chain-key: also-short}\n");
+        assertEquals(List.of("the database user must not be empty or sa (H2's default admin)",
+                "the database password must have at least 16 characters",
+                "the chain key must have at least 32 characters"), p.stream().map(Problem::message).toList());
+        assertEquals(List.of("with jdbc-url the incident chain's key has no data directory to live in"),
+                problems(MINIMAL + "storage: {jdbc-url: \"jdbc:h2:file:/srv/opsbot\"}\n").stream().map(Problem::message).toList());
+        StorageConfig st = ((ConfigLoader.Result.Loaded) load(MINIMAL
+                + "storage: {path: db/opsbot, user: ops, password: 0123456789abcdef, chain-key: \"" + "k".repeat(32) + "\"}\n"))
+                .config().storage();
+        assertEquals("k".repeat(32), st.chainKey());
+        assertTrue(st.path().endsWith("/db/opsbot"), st.path());
+    }
+
+    @Test
     void staleAfterMustBePositive() throws IOException {
         assertEquals(Duration.ofSeconds(60), ((ConfigLoader.Result.Loaded) load(MINIMAL)).config().bot().staleAfter());
         List<Problem> p = problems(MINIMAL + "bot: {stale-after: 0s}\n");

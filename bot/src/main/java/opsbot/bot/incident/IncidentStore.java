@@ -1,5 +1,6 @@
 package opsbot.bot.incident;
 
+import opsbot.bot.store.ChainKey;
 import opsbot.bot.store.Store;
 
 import java.sql.Connection;
@@ -16,7 +17,8 @@ import java.util.Optional;
 
 /**
  * Incidents and their hash-chained entries in the bot's store. Each append reads the chain's head and
- * writes the entry and the new head in one transaction, so the chain never forks.
+ * writes the entry and the new head in one transaction, so the chain never forks. New entries are linked
+ * with the store's chain key ({@link HashChain#hmac}).
  */
 public final class IncidentStore {
     private static final int MAX_TEXT = 16384;
@@ -24,6 +26,11 @@ public final class IncidentStore {
 
     public IncidentStore(Store store) {
         this.store = store;
+    }
+
+    private ChainKey key() {
+        return store.chainKey().orElseThrow(() -> new IllegalStateException(
+                "this store was opened without the chain key: it can read incidents, not write them"));
     }
 
     /** An incident as it is after a change, with the entry that recorded the change. */
@@ -47,20 +54,21 @@ public final class IncidentStore {
                     id = k.getLong(1);
                 }
             }
-            Entry e = append(db, id, EntryKind.OPENED, who, t, at);
+            Entry e = append(db, key(), id, EntryKind.OPENED, who, t, at);
             return new Change(find(db, id).orElseThrow(), e);
         });
     }
 
     public Entry append(long incidentId, EntryKind kind, Actor who, String text, Instant at) {
-        return store.transaction("write an incident entry", db -> append(db, incidentId, kind, who, text, at));
+        ChainKey key = key();
+        return store.transaction("write an incident entry", db -> append(db, key, incidentId, kind, who, text, at));
     }
 
     /** Closes the incident, with an entry saying so. */
     public Change close(long incidentId, Actor who, String summary, Instant at) {
         return store.transaction("close an incident", db -> {
             String s = summary == null || summary.isBlank() ? null : cut(summary.strip(), 4096);
-            Entry e = append(db, incidentId, EntryKind.CLOSED, who, s == null ? "(no summary)" : s, at);
+            Entry e = append(db, key(), incidentId, EntryKind.CLOSED, who, s == null ? "(no summary)" : s, at);
             try (PreparedStatement p = db.prepareStatement(
                     "UPDATE incidents SET closed_at=?, closed_by=?, summary=? WHERE id=?")) {
                 p.setObject(1, odt(at));
@@ -76,7 +84,7 @@ public final class IncidentStore {
     /** Opens a closed incident again (an entry says so). */
     public Change reopen(long incidentId, Actor who, Instant at) {
         return store.transaction("reopen an incident", db -> {
-            Entry e = append(db, incidentId, EntryKind.REOPENED, who, "reopened", at);
+            Entry e = append(db, key(), incidentId, EntryKind.REOPENED, who, "reopened", at);
             try (PreparedStatement p = db.prepareStatement(
                     "UPDATE incidents SET closed_at=NULL, closed_by=NULL WHERE id=?")) {
                 p.setLong(1, incidentId);
@@ -86,7 +94,7 @@ public final class IncidentStore {
         });
     }
 
-    private static Entry append(Connection db, long id, EntryKind kind, Actor actor, String text, Instant at)
+    private static Entry append(Connection db, ChainKey key, long id, EntryKind kind, Actor actor, String text, Instant at)
             throws SQLException {
         int seq;
         String prev;
@@ -103,9 +111,9 @@ public final class IncidentStore {
         Instant when = HashChain.normalise(at);
         String who = cut(actor.person(), 256), network = actor.network(), where = cut(actor.place(), 256);
         String what = cut(text, MAX_TEXT);
-        String hash = HashChain.hash(prev, id, seq, when, kind, who, network, where, what);
+        String hash = HashChain.hmac(key, prev, id, seq, when, kind, who, network, where, what);
         try (PreparedStatement p = db.prepareStatement("INSERT INTO incident_entries (incident_id, seq, at, kind, person,"
-                + " network, place, text, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)")) {
+                + " network, place, text, prev_hash, hash, link) VALUES (?,?,?,?,?,?,?,?,?,?,?)")) {
             p.setLong(1, id);
             p.setInt(2, seq);
             p.setObject(3, odt(when));
@@ -116,12 +124,14 @@ public final class IncidentStore {
             p.setString(8, what);
             p.setString(9, prev);
             p.setString(10, hash);
+            p.setString(11, HashChain.Link.HMAC_SHA256.stored);
             p.executeUpdate();
         }
-        try (PreparedStatement p = db.prepareStatement("UPDATE incidents SET entries=?, head_hash=? WHERE id=?")) {
+        try (PreparedStatement p = db.prepareStatement("UPDATE incidents SET entries=?, head_hash=?, head_mac=? WHERE id=?")) {
             p.setInt(1, seq);
             p.setString(2, hash);
-            p.setLong(3, id);
+            p.setString(3, key.head(id, seq, hash));
+            p.setLong(4, id);
             p.executeUpdate();
         }
         return new Entry(id, seq, when, kind, who, network, where, what, prev, hash);
@@ -160,20 +170,57 @@ public final class IncidentStore {
     }
 
     public List<Entry> entries(long incidentId) {
+        return stored(incidentId).stream().map(Stored::entry).toList();
+    }
+
+    /** An entry with how it is linked to the one before. */
+    private record Stored(Entry entry, String link) {
+    }
+
+    private List<Stored> stored(long incidentId) {
         return store.transaction("read incident entries", db -> {
-            List<Entry> out = new ArrayList<>();
+            List<Stored> out = new ArrayList<>();
             try (PreparedStatement p = db.prepareStatement(
                     "SELECT * FROM incident_entries WHERE incident_id=? ORDER BY seq")) {
                 p.setLong(1, incidentId);
                 try (ResultSet r = p.executeQuery()) {
                     while (r.next()) {
-                        out.add(new Entry(r.getLong("incident_id"), r.getInt("seq"), instant(r, "at"),
+                        out.add(new Stored(new Entry(r.getLong("incident_id"), r.getInt("seq"), instant(r, "at"),
                                 EntryKind.valueOf(r.getString("kind")), r.getString("person"), r.getString("network"),
-                                r.getString("place"), r.getString("text"), r.getString("prev_hash"), r.getString("hash")));
+                                r.getString("place"), r.getString("text"), r.getString("prev_hash"), r.getString("hash")),
+                                r.getString("link")));
                     }
                 }
             }
             return out;
+        });
+    }
+
+    private String headMac(long incidentId) {
+        return store.transaction("read an incident's head", db -> {
+            try (PreparedStatement p = db.prepareStatement("SELECT head_mac FROM incidents WHERE id=?")) {
+                p.setLong(1, incidentId);
+                try (ResultSet r = p.executeQuery()) {
+                    return r.next() && r.getString(1) != null ? r.getString(1).strip() : "";
+                }
+            }
+        });
+    }
+
+    /** The seal made over an incident's unkeyed entries when the store was upgraded to keyed chains. */
+    private record Seal(int entries, String headHash, String seal) {
+    }
+
+    private Optional<Seal> seal(long incidentId) {
+        return store.transaction("read a chain seal", db -> {
+            try (PreparedStatement p = db.prepareStatement(
+                    "SELECT entries, head_hash, seal FROM chain_seals WHERE incident_id=?")) {
+                p.setLong(1, incidentId);
+                try (ResultSet r = p.executeQuery()) {
+                    return r.next() ? Optional.of(new Seal(r.getInt(1), r.getString(2).strip(), r.getString(3).strip()))
+                            : Optional.empty();
+                }
+            }
         });
     }
 
@@ -191,24 +238,49 @@ public final class IncidentStore {
     /**
      * Recomputes the chain from the start and names the first entry that no longer fits: altered content,
      * a gap in the numbering (a removed entry), a link to the wrong predecessor, or a head that does not
-     * match the last entry (the last entry removed).
+     * match the last entry (the last entry removed). With the chain key, a keyed entry's link must be its
+     * HMAC, so a consistent rewrite by someone without the key is named too; the unkeyed entries from before
+     * the upgrade must be exactly those the upgrade sealed. Without the key (a reader), only the linkage and
+     * the unkeyed entries are checked, and the answer says so.
      */
     public Verification verify(long id) {
         Optional<Incident> inc = find(id);
         if (inc.isEmpty()) {
             return new Verification.NoSuchIncident(id);
         }
-        List<Entry> entries = entries(id);
+        ChainKey key = store.chainKey().orElse(null);
+        List<Stored> entries = stored(id);
         String prev = HashChain.genesis(id);
-        int expected = 1;
-        for (Entry e : entries) {
+        int expected = 1, unkeyed = 0, unchecked = 0;
+        String unkeyedHead = null;
+        for (Stored s : entries) {
+            Entry e = s.entry();
             if (e.seq() != expected) {
                 return new Verification.Broken(id, expected, "entry " + expected + " is missing (next stored is " + e.seq() + ")");
             }
             if (!e.prevHash().equals(prev)) {
                 return new Verification.Broken(id, e.seq(), "does not link to entry " + (e.seq() - 1));
             }
-            String h = HashChain.hash(e);
+            HashChain.Link link;
+            try {
+                link = HashChain.Link.of(s.link());
+            } catch (IllegalArgumentException x) {
+                return new Verification.Broken(id, e.seq(), x.getMessage());
+            }
+            String h;
+            if (link == HashChain.Link.SHA256) {
+                if (unkeyed != e.seq() - 1) {
+                    return new Verification.Broken(id, e.seq(), "an unkeyed (SHA-256) entry after keyed ones: rewritten without the chain key");
+                }
+                unkeyed++;
+                h = HashChain.hash(e);
+                unkeyedHead = h;
+            } else if (key != null) {
+                h = HashChain.hmac(key, e);
+            } else {
+                unchecked++;
+                h = e.hash();
+            }
             if (!h.equals(e.hash())) {
                 return new Verification.Broken(id, e.seq(), "content altered (" + e.kind().verb + " by " + e.person() + " at "
                         + e.at() + ")");
@@ -221,8 +293,26 @@ public final class IncidentStore {
             return new Verification.Broken(id, entries.size() + 1, "the incident counts " + i.entries()
                     + " entries but " + entries.size() + " are stored: entries after " + entries.size() + " were removed");
         }
-        if (!entries.isEmpty() && !entries.get(0).text().equals(i.title())) {
-            return new Verification.Broken(id, 0, "the title was altered (entry 1 says \"" + entries.get(0).text() + "\")");
+        if (!entries.isEmpty() && !entries.get(0).entry().text().equals(i.title())) {
+            return new Verification.Broken(id, 0, "the title was altered (entry 1 says \"" + entries.get(0).entry().text() + "\")");
+        }
+        if (key != null && unkeyed < entries.size() && !key.head(id, i.entries(), i.headHash()).equals(headMac(id))) {
+            return new Verification.Broken(id, entries.size() + 1, "the incident's head was set back without the chain key:"
+                    + " entries after " + entries.size() + " were removed");
+        }
+        if (unkeyed > 0 && key != null) {
+            int n = unkeyed;
+            Optional<Seal> seal = seal(id);
+            boolean sealed = seal.isPresent() && seal.get().entries() == unkeyed && seal.get().headHash().equals(unkeyedHead)
+                    && seal.get().seal().equals(key.seal(id, unkeyed, unkeyedHead));
+            if (!sealed) {
+                int first = seal.filter(x -> x.entries() < n && x.entries() > 0).map(x -> x.entries() + 1).orElse(1);
+                return new Verification.Broken(id, first, "entries " + first + "–" + unkeyed + " are unkeyed (SHA-256),"
+                        + " but the seal made when the store was upgraded does not cover them: rewritten without the chain key");
+            }
+        }
+        if (unchecked > 0) {
+            return new Verification.LinkageOnly(id, entries.size(), prev, unchecked);
         }
         return new Verification.Intact(id, entries.size(), prev);
     }

@@ -19,12 +19,25 @@ public sealed interface Verification {
     record NoSuchIncident(long incidentId) implements Verification {
     }
 
+    /**
+     * Checked without the chain key: every entry is there, in order, and links to the one before, and the
+     * unkeyed (pre-upgrade) entries match their SHA-256; but whether the keyed entries' contents were rewritten
+     * cannot be told without the key.
+     *
+     * @param unchecked how many keyed entries' contents could not be checked
+     */
+    record LinkageOnly(long incidentId, int entries, String headHash, int unchecked) implements Verification {
+    }
+
     default String describe() {
         return switch (this) {
             case Intact i -> Incident.tag(i.incidentId()) + ": chain intact, " + i.entries() + " entries, head "
                     + i.headHash().substring(0, 12);
             case Broken b -> Incident.tag(b.incidentId()) + ": BROKEN at entry " + b.seq() + ": " + b.why();
             case NoSuchIncident n -> Incident.tag(n.incidentId()) + ": no such incident";
+            case LinkageOnly l -> Incident.tag(l.incidentId()) + ": linkage intact, " + l.entries() + " entries, head "
+                    + l.headHash().substring(0, 12) + "; without the chain key the contents of " + l.unchecked()
+                    + " keyed entries were not checked (linkage only)";
         };
     }
 }

@@ -1,5 +1,6 @@
 package opsbot.bot.store;
 
+import opsbot.config.StorageConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,6 +13,7 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The bot's memory: every command attempt, kept across restarts. Embedded H2 by default. The schema is
@@ -22,6 +24,23 @@ import java.util.List;
  */
 public final class Store implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Store.class);
+
+    /**
+     * Entries are linked by an HMAC-SHA256 with the chain key from this migration on; the entries already
+     * stored keep their SHA-256 link and are marked so (every new entry is written with 'hmac-sha256').
+     */
+    static final String KEYED_LINKS = "ALTER TABLE incident_entries ADD COLUMN link VARCHAR(16) DEFAULT 'sha256' NOT NULL";
+    /**
+     * One seal per incident over its unkeyed entries (count and last hash, HMAC'd with the chain key), written
+     * by {@link #sealUnkeyedChains} in the same transaction as this migration.
+     */
+    static final String CHAIN_SEALS = """
+            CREATE TABLE chain_seals (
+              incident_id BIGINT PRIMARY KEY REFERENCES incidents(id),
+              entries INT NOT NULL,
+              head_hash CHAR(64) NOT NULL,
+              seal CHAR(64) NOT NULL
+            )""";
 
     /** Migrations in order; never edit a released one, add a new one. */
     private static final List<String> MIGRATIONS = List.of(
@@ -80,36 +99,157 @@ public final class Store implements AutoCloseable {
               place VARCHAR(256) NOT NULL,
               root VARCHAR(256) NOT NULL,
               PRIMARY KEY (incident_id, network, place)
-            )""");
+            )""",
+            KEYED_LINKS,
+            CHAIN_SEALS,
+            // The head (entry count and last link) under the chain key, so that cutting off the last entries and
+            // setting the count back is noticed too; written with every keyed entry.
+            "ALTER TABLE incidents ADD COLUMN head_mac CHAR(64)");
 
     static {
-        // H2's AUTO_SERVER listens on every address unless told otherwise; opsbot only ever on loopback.
+        // H2's AUTO_SERVER listens on every address unless told otherwise; opsbot only ever on loopback. H2 reads
+        // the property once, when its classes first load, so this only helps when the store loads H2 first:
+        // scripts/jvm.options sets it on the command line, and open() refuses when H2 did not get it.
         if (System.getProperty("h2.bindAddress") == null) {
             System.setProperty("h2.bindAddress", "127.0.0.1");
         }
     }
 
     private final Connection db;
+    private final ChainKey chainKey;
+    private final DataDir data;
 
-    public Store(String jdbcUrl, String user, String password) throws SQLException {
-        this.db = DriverManager.getConnection(jdbcUrl, user == null ? "" : user, password == null ? "" : password);
-        migrate();
+    private Store(Connection db, ChainKey chainKey, DataDir data) {
+        this.db = db;
+        this.chainKey = chainKey;
+        this.data = data;
+    }
+
+    /**
+     * Opens the store for the bot: creates the data directory, the password and the chain key where they are
+     * missing, and refuses (with a one-line reason) a directory others can read, a database port that is not
+     * on loopback, or a keyed store whose chain key is gone.
+     */
+    public static Store open(StorageConfig cfg) {
+        return open(cfg, true);
+    }
+
+    /**
+     * Opens the store for {@code opsbot incident export/verify}: the same, except that a missing chain key is
+     * not an error; verify then checks the chains' linkage only.
+     */
+    public static Store openReader(StorageConfig cfg) {
+        return open(cfg, false);
+    }
+
+    private static Store open(StorageConfig cfg, boolean writer) {
+        DataDir data = cfg.isEmbedded() ? DataDir.of(cfg.path()) : null;
+        Connection db;
+        if (data != null) {
+            checkBindAddress();
+            data.prepare();
+            String user = cfg.user() == null ? StorageConfig.DEFAULT_USER : cfg.user().strip();
+            String password = cfg.password() != null ? cfg.password()
+                    : DataDir.secret(data.passwordFile(), ChainKey::generate);
+            db = Login.connect(cfg.url(), user, password,
+                    cfg.password() != null ? "storage.password" : data.passwordFile().toString());
+        } else {
+            try {
+                db = DriverManager.getConnection(cfg.url(), cfg.user() == null ? "" : cfg.user(),
+                        cfg.password() == null ? "" : cfg.password());
+            } catch (SQLException e) {
+                throw new Refused("cannot open the database " + cfg.url() + ": " + Login.firstLine(e));
+            }
+        }
+        try {
+            if (data != null) {
+                data.tighten();
+                data.checkLockFile();
+            }
+            ChainKey key = chainKey(cfg, data, schemaVersion(db), writer);
+            Store store = new Store(db, key, data);
+            store.migrate();
+            return store;
+        } catch (SQLException | RuntimeException e) {
+            try {
+                db.close();
+            } catch (SQLException ignored) {
+                // the reason to report is the first one
+            }
+            if (e instanceof SQLException q) {
+                throw new Refused("cannot prepare the database: " + Login.firstLine(q));
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    /**
+     * H2 binds AUTO_SERVER to {@code h2.bindAddress} as it was when H2's classes loaded. Checked before the
+     * database opens, so a wrong setting never opens the port at all.
+     */
+    private static void checkBindAddress() {
+        String bind = org.h2.engine.SysProperties.BIND_ADDRESS;
+        if (!"127.0.0.1".equals(bind)) {
+            throw new Refused("H2 would open the database port on " + (bind == null ? "every address" : bind)
+                    + ", not 127.0.0.1 only; start java with -Dh2.bindAddress=127.0.0.1 (scripts/jvm.options does)");
+        }
+    }
+
+    /** The config's key, else the key file (created when the store holds no keyed chain yet), else none. */
+    private static ChainKey chainKey(StorageConfig cfg, DataDir data, int version, boolean writer) {
+        String text = cfg.chainKey();
+        String from = "storage.chain-key";
+        if (text == null && data != null) {
+            from = data.chainKeyFile().toString();
+            text = version < keyedVersion() ? DataDir.secret(data.chainKeyFile(), ChainKey::generate)
+                    : DataDir.readIfPresent(data.chainKeyFile());
+        }
+        if (text == null) {
+            if (writer) {
+                throw new Refused("the incident chain key is missing (" + from + "), and the store already holds"
+                        + " chains made with it; restore the key from a backup: a new key would fail every entry");
+            }
+            return null;
+        }
+        try {
+            return new ChainKey(text);
+        } catch (IllegalArgumentException e) {
+            throw new Refused("the chain key in " + from + " is too short: " + e.getMessage());
+        }
+    }
+
+    /** The schema version from which incident entries are written with an HMAC link. */
+    private static int keyedVersion() {
+        return MIGRATIONS.indexOf(KEYED_LINKS) + 1;
+    }
+
+    private static int schemaVersion(Connection db) throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)");
+            try (ResultSet r = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+                return r.next() ? r.getInt(1) : 0;
+            }
+        }
+    }
+
+    /** The incident chain's key; empty only in a reader opened without it. */
+    public Optional<ChainKey> chainKey() {
+        return Optional.ofNullable(chainKey);
     }
 
     private synchronized void migrate() throws SQLException {
         try (Statement s = db.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)");
-            int current = 0;
-            try (ResultSet r = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
-                if (r.next()) current = r.getInt(1);
-            }
+            int current = schemaVersion(db);
             for (int v = current; v < MIGRATIONS.size(); v++) {
                 db.setAutoCommit(false);
                 try {
                     s.execute(MIGRATIONS.get(v));
+                    if (MIGRATIONS.get(v).equals(CHAIN_SEALS)) {
+                        sealUnkeyedChains();
+                    }
                     s.execute("INSERT INTO schema_version VALUES (" + (v + 1) + ")");
                     db.commit();
-                } catch (SQLException e) {
+                } catch (SQLException | RuntimeException e) {
                     db.rollback();
                     throw e;
                 } finally {
@@ -117,6 +257,36 @@ public final class Store implements AutoCloseable {
                 }
                 log.info("store: migrated to schema version {}", v + 1);
             }
+        }
+    }
+
+    /**
+     * Seals every chain written before entries were keyed, in the upgrade's own transaction: from now on
+     * none of those SHA-256 entries can be rewritten, and no new entry can pass for an old unkeyed one.
+     */
+    private void sealUnkeyedChains() throws SQLException {
+        if (chainKey == null) {
+            throw new IllegalStateException("upgrading the store needs the chain key");
+        }
+        int n = 0;
+        try (Statement s = db.createStatement();
+             ResultSet r = s.executeQuery("SELECT id, entries, head_hash FROM incidents WHERE entries > 0");
+             PreparedStatement p = db.prepareStatement(
+                     "INSERT INTO chain_seals (incident_id, entries, head_hash, seal) VALUES (?,?,?,?)")) {
+            while (r.next()) {
+                long id = r.getLong(1);
+                int entries = r.getInt(2);
+                String head = r.getString(3).strip();
+                p.setLong(1, id);
+                p.setInt(2, entries);
+                p.setString(3, head);
+                p.setString(4, chainKey.seal(id, entries, head));
+                p.executeUpdate();
+                n++;
+            }
+        }
+        if (n > 0) {
+            log.info("store: sealed the unkeyed SHA-256 chains of {} incidents with the chain key", n);
         }
     }
 
@@ -243,6 +413,20 @@ public final class Store implements AutoCloseable {
             db.close();
         } catch (SQLException e) {
             log.warn("store: close failed", e);
+        }
+        if (data != null) {
+            try {
+                data.tighten(); // H2 may have rewritten its files on close
+            } catch (Refused e) {
+                log.warn("store: {}", e.getMessage());
+            }
+        }
+    }
+
+    /** The store will not open, for a reason that fits on one line (no stack trace needed). */
+    public static final class Refused extends RuntimeException {
+        public Refused(String m) {
+            super(m);
         }
     }
 

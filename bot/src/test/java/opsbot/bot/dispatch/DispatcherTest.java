@@ -59,7 +59,7 @@ class DispatcherTest {
                 cfg.irc(), new MatrixConfig("http://127.0.0.1:1", "opsbot", "x", null, List.of("!inc:x"), null, List.of("!inc:x")),
                 people(cfg), cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
                 StorageConfig.embedded(dir.resolve("db").toString()));
-        store = new Store(cfg.storage().url(), null, null);
+        store = Store.open(cfg.storage());
         Executor recording = (HostConfig h, String line) -> {
             ran.add(h.name() + ": " + line);
             return new ExecResult.Exited(h.name().equals("compute3") ? 1 : 0, "out of " + h.name() + "\n", "", 0, Duration.ofMillis(5));

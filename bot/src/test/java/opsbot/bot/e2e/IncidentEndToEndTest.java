@@ -170,8 +170,10 @@ class IncidentEndToEndTest {
             Cli ok = cli(env, configFile, "incident", "verify", Long.toString(n));
             assertEquals(0, ok.exit(), ok.out());
 
-            // Someone edits the log in the database: verify names the entry, in chat and on the command line.
-            try (Connection c = DriverManager.getConnection(cfg.storage().url(), "", "");
+            // Someone with the database password (not the chain key) edits the log through the running bot's
+            // database port: verify names the entry, in chat and on the command line.
+            String pw = Files.readString(Path.of(cfg.storage().path() + ".db-password")).strip();
+            try (Connection c = DriverManager.getConnection(cfg.storage().url(), "opsbot", pw);
                  Statement s = c.createStatement()) {
                 assertEquals(1, s.executeUpdate("UPDATE incident_entries SET text='all fine' WHERE incident_id=" + n
                         + " AND seq=4"));

@@ -280,7 +280,7 @@ class IrcSshEndToEndTest {
     void attemptsSurviveARestart() throws Exception {
         bot.close();
         bot = null;
-        try (Store store = new Store(cfg.storage().url(), null, null)) {
+        try (Store store = Store.open(cfg.storage())) {
             List<Attempt> all = store.recent(1000);
             Attempt fo = all.stream().filter(a -> "fo".equals(a.command()) && "ran".equals(a.decision()))
                     .findFirst().orElseThrow(() -> new AssertionError("no fo attempt stored: " + all));

@@ -63,7 +63,7 @@ class MatrixEndToEndTest {
         }
 
         String token;
-        try (opsbot.bot.store.Store st = new opsbot.bot.store.Store(cfg.storage().url(), null, null)) {
+        try (opsbot.bot.store.Store st = opsbot.bot.store.Store.open(cfg.storage())) {
             token = st.state("matrix.access-token");
         }
         assertNotNull(token, "the password login's token is kept");

@@ -4,9 +4,18 @@ import opsbot.config.StorageConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -14,8 +23,12 @@ class StoreTest {
     @TempDir
     Path dir;
 
-    private String url() {
-        return StorageConfig.embedded(dir.resolve("opsbot").toString()).url();
+    private StorageConfig cfg() {
+        return StorageConfig.embedded(dir.resolve("opsbot").toString());
+    }
+
+    private String password() throws Exception {
+        return Files.readString(dir.resolve("opsbot.db-password")).strip();
     }
 
     private static Attempt attempt(String line) {
@@ -23,14 +36,35 @@ class StoreTest {
                 "fo", "awaiting-confirmation", null, "admin1", null, 0, null);
     }
 
+    private static String perms(Path p) throws Exception {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    /** Every file in {@code d}, with its permissions. */
+    private static List<String> files(Path d) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(d)) {
+            for (Path p : s.sorted().toList()) out.add(p.getFileName() + " " + perms(p));
+        }
+        return out;
+    }
+
+    private static int loginError(String url, String user, String password) {
+        try (Connection c = DriverManager.getConnection(url, user, password)) {
+            return 0;
+        } catch (SQLException e) {
+            return e.getErrorCode();
+        }
+    }
+
     @Test
     void attemptsSurviveReopeningAndMigrationsRunOnce() throws Exception {
         long id;
-        try (Store s = new Store(url(), null, null)) {
+        try (Store s = Store.open(cfg())) {
             id = s.record(attempt("!fo -K compute4"));
             s.complete(id, "ran", null, "admin1", "admin1=0", 412, "FailOver.pl: done\n");
         }
-        try (Store s = new Store(url(), null, null)) {
+        try (Store s = Store.open(cfg())) {
             List<Attempt> all = s.recent(10);
             assertEquals(1, all.size());
             Attempt a = all.get(0);
@@ -45,7 +79,7 @@ class StoreTest {
     @Test
     void hostileTextIsStoredVerbatimOrCutNeverRefused() throws Exception {
         String nasty = "'); DROP TABLE attempts; --\u0000\n\u202E" + "x".repeat(10_000);
-        try (Store s = new Store(url(), null, null)) {
+        try (Store s = Store.open(cfg())) {
             s.record(attempt(nasty));
             s.record(attempt("!ping"));
             List<Attempt> all = s.recent(10);
@@ -57,15 +91,170 @@ class StoreTest {
         }
     }
 
+    @Test
+    void theDataDirectoryIsCreated0700AndEveryFileIn0600() throws Exception {
+        Path data = dir.resolve("var/opsbot");
+        StorageConfig c = StorageConfig.embedded(data.resolve("opsbot").toString());
+        try (Store s = Store.open(c)) {
+            s.record(attempt("!ping"));
+            assertEquals("rwx------", perms(data));
+            List<String> open = files(data);
+            assertTrue(open.containsAll(List.of("opsbot.chain-key rw-------", "opsbot.db-password rw-------",
+                    "opsbot.lock.db rw-------", "opsbot.mv.db rw-------")), open.toString());
+            assertTrue(open.stream().allMatch(f -> f.endsWith(" rw-------")), open.toString());
+        }
+        List<String> closed = files(data);
+        assertTrue(closed.stream().allMatch(f -> f.endsWith(" rw-------")), closed.toString());
+        assertTrue(closed.contains("opsbot.mv.db rw-------"), closed.toString());
+        assertEquals(64, Files.readString(data.resolve("opsbot.db-password")).strip().length());
+        assertEquals(64, Files.readString(data.resolve("opsbot.chain-key")).strip().length());
+    }
+
+    @Test
+    void aDataDirectoryOthersCanReadOrWriteIsRefusedWithTheReason() throws Exception {
+        for (String mode : List.of("rwxr-xr-x", "rwx-w----", "rwx---r--")) {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(mode));
+            Store.Refused r = assertThrows(Store.Refused.class, () -> Store.open(cfg()), mode);
+            assertEquals("the data directory " + dir + " is " + mode + ": others may read or change the database,"
+                    + " its password and the chain key; run: chmod 700 " + dir, r.getMessage());
+            assertFalse(Files.exists(dir.resolve("opsbot.mv.db")), "nothing created in it");
+            assertFalse(Files.exists(dir.resolve("opsbot.db-password")), "no password written where others can read it");
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x")); // traversable only: fine
+        Store.open(cfg()).close();
+    }
+
+    /**
+     * {@code who} is refused as a wrong user or password. Then a right login, which resets H2's delay after
+     * wrong passwords (it doubles with each one, up to 4 s: kept for the bot, too slow for a test).
+     */
+    private void refused(String url, String user, String password, String where) throws Exception {
+        assertEquals(28000, loginError(url, user, password), where + ": " + user + "/" + password);
+        assertEquals(0, loginError(url, "opsbot", password()), where + ": the right password");
+    }
+
+    @Test
+    void theDatabaseNeedsThePasswordOverTcpAndOnDisk() throws Exception {
+        String url = cfg().url();
+        try (Store s = Store.open(cfg())) {
+            s.setState("matrix.access-token", "syt_secret");
+            // While the bot runs, another local user who got the port and key from the lock file (as the old,
+            // world-readable data directory allowed) connects over TCP, as AUTO_SERVER's clients do.
+            java.util.Properties lock = new java.util.Properties();
+            try (var in = Files.newInputStream(dir.resolve("opsbot.lock.db"))) {
+                lock.load(in);
+            }
+            String tcp = "jdbc:h2:tcp://" + lock.getProperty("server") + "/" + lock.getProperty("id");
+            refused(tcp, "", "", "over TCP");
+            refused(tcp, "opsbot", "", "over TCP");
+            refused(url, "", "", "in-process");
+            try (Connection c = DriverManager.getConnection(tcp, "opsbot", password()); Statement st = c.createStatement();
+                 ResultSet r = st.executeQuery("SELECT val FROM state")) {
+                assertTrue(r.next());
+                assertEquals("syt_secret", r.getString(1));
+            }
+        }
+        refused(url, "sa", "", "closed");
+    }
+
+    @Test
+    void aPasswordAndKeyFromTheConfigAreUsedAndNoFilesWritten() throws Exception {
+        String pw = "from-the-config-0123456789";
+        StorageConfig c = new StorageConfig(dir.resolve("opsbot").toString(), null, "ops", pw, "k".repeat(40));
+        try (Store s = Store.open(c)) {
+            s.record(attempt("!ping"));
+            assertTrue(s.chainKey().isPresent());
+        }
+        assertFalse(Files.exists(dir.resolve("opsbot.db-password")));
+        assertFalse(Files.exists(dir.resolve("opsbot.chain-key")));
+        assertEquals(0, loginError(c.url(), "ops", pw));
+        assertEquals(28000, loginError(c.url(), "opsbot", pw));
+    }
+
+    @Test
+    void anOldDatabaseGetsAPasswordAndLosesItsEmptyAdmin() throws Exception {
+        LegacyDatabase.create(dir.resolve("opsbot"), 3);
+        String url = cfg().url();
+        assertEquals(0, loginError(url, "", ""), "the old database: anyone is admin");
+        try (Store s = Store.open(cfg())) {
+            assertEquals(1, s.recent(10).size(), "the old attempts are still there");
+        }
+        assertEquals(28000, loginError(url, "", ""), "the empty admin is gone");
+        assertEquals(List.of("OPSBOT"), users(url, "opsbot", password()));
+        assertEquals("rw-------", perms(dir.resolve("opsbot.db-password")));
+        Store.open(cfg()).close(); // and it opens again with the password
+    }
+
+    @Test
+    void anInterruptedMoveToAPasswordFinishesOnTheNextStart() throws Exception {
+        LegacyDatabase.create(dir.resolve("opsbot"), 1);
+        String url = cfg().url();
+        String pw = "p".repeat(32);
+        // The password file was written, and the new admin created, but the empty user not yet dropped.
+        Files.writeString(dir.resolve("opsbot.db-password"), pw + "\n");
+        try (Connection c = DriverManager.getConnection(url, "", ""); Statement s = c.createStatement()) {
+            s.execute("CREATE USER OPSBOT PASSWORD '" + pw + "' ADMIN");
+        }
+        Store.open(cfg()).close();
+        assertEquals(List.of("OPSBOT"), users(url, "opsbot", pw));
+        assertEquals(28000, loginError(url, "", ""));
+    }
+
+    @Test
+    void aWrongPasswordIsRefusedInOneLine() throws Exception {
+        Store.open(cfg()).close();
+        Files.writeString(dir.resolve("opsbot.db-password"), "not-the-password-at-all\n");
+        Store.Refused r = assertThrows(Store.Refused.class, () -> Store.open(cfg()));
+        assertEquals("the database refused user opsbot with the password from " + dir.resolve("opsbot.db-password"),
+                r.getMessage());
+    }
+
+    private static List<String> users(String url, String user, String password) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url, user, password); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT USER_NAME FROM INFORMATION_SCHEMA.USERS ORDER BY USER_NAME")) {
+            while (r.next()) out.add(r.getString(1));
+        }
+        return out;
+    }
+
+    @Test
+    void aStoreWithKeyedChainsDoesNotStartWithoutItsKeyButCanBeRead() throws Exception {
+        Store.open(cfg()).close();
+        Files.move(dir.resolve("opsbot.chain-key"), dir.resolve("elsewhere"));
+        Store.Refused r = assertThrows(Store.Refused.class, () -> Store.open(cfg()));
+        assertTrue(r.getMessage().startsWith("the incident chain key is missing (" + dir.resolve("opsbot.chain-key")
+                + "), and the store already holds chains made with it; restore the key"), r.getMessage());
+        assertFalse(Files.exists(dir.resolve("opsbot.chain-key")), "no new key made up");
+        try (Store reader = Store.openReader(cfg())) {
+            assertTrue(reader.chainKey().isEmpty());
+        }
+    }
+
+    @Test
+    void theLockFileMustNameLoopback() {
+        Path lock = dir.resolve("opsbot.lock.db");
+        DataDir.checkServer(lock, "localhost:40123"); // H2 writes 127.0.0.1 as localhost
+        DataDir.checkServer(lock, "127.0.0.1:40123");
+        for (String server : new String[]{"10.0.0.5:40123", "127.0.1.1:40123", "vm:40123", "[::]:40123"}) {
+            Store.Refused r = assertThrows(Store.Refused.class, () -> DataDir.checkServer(lock, server));
+            assertTrue(r.getMessage().startsWith("the database server listens on " + server + " (from " + lock
+                    + "), not on 127.0.0.1"), r.getMessage());
+        }
+        assertThrows(Store.Refused.class, () -> DataDir.checkServer(lock, null));
+    }
+
     /**
      * A second process (opsbot incident export) reaches the running bot's database through H2's AUTO_SERVER.
      * It must listen on loopback only: the lock file says where it listens.
      */
     @Test
     void theSharedDatabaseServerListensOnLoopbackOnly() throws Exception {
-        try (Store s = new Store(url(), null, null)) {
+        try (Store s = Store.open(cfg())) {
+            assertEquals("127.0.0.1", org.h2.engine.SysProperties.BIND_ADDRESS, "what H2 binds to");
+            DataDir.of(cfg().path()).checkLockFile();
             java.util.Properties lock = new java.util.Properties();
-            try (var in = java.nio.file.Files.newInputStream(dir.resolve("opsbot.lock.db"))) {
+            try (var in = Files.newInputStream(dir.resolve("opsbot.lock.db"))) {
                 lock.load(in);
             }
             String server = lock.getProperty("server");
