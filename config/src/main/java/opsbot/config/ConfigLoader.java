@@ -22,8 +22,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -48,11 +50,19 @@ public final class ConfigLoader {
     }
 
     public sealed interface Result {
-        record Loaded(OpsbotConfig config) implements Result {
+        /** @param warnings things allowed but probably not meant, already formatted with file:line */
+        record Loaded(OpsbotConfig config, List<String> warnings) implements Result {
+            public Loaded(OpsbotConfig config) {
+                this(config, List.of());
+            }
         }
 
-        record Invalid(String file, List<Problem> problems) implements Result {
-            /** All problems, one block each, ready for a terminal. */
+        record Invalid(String file, List<Problem> problems, List<String> warnings) implements Result {
+            public Invalid(String file, List<Problem> problems) {
+                this(file, problems, List.of());
+            }
+
+            /** All problems, one block each, then the warnings, ready for a terminal. */
             public String report() {
                 StringBuilder b = new StringBuilder();
                 b.append(file).append(": ").append(problems.size())
@@ -60,6 +70,7 @@ public final class ConfigLoader {
                 for (Problem p : problems) {
                     b.append(p.format(file)).append('\n');
                 }
+                warnings.forEach(w -> b.append(w).append('\n'));
                 return b.toString();
             }
         }
@@ -84,9 +95,9 @@ public final class ConfigLoader {
             return new Result.Invalid(name, List.of(new Problem(e.path, e.line, "duplicate key",
                     "each key may appear once; merge the two entries")));
         } catch (JsonProcessingException e) {
-            int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
-            return new Result.Invalid(name, List.of(new Problem("", line, "not valid YAML: " + e.getOriginalMessage(),
-                    "check indentation and quoting near this line")));
+            int line = ParserErrors.yamlLine(e.getOriginalMessage(), e.getLocation() == null ? 0 : e.getLocation().getLineNr());
+            return new Result.Invalid(name, List.of(new Problem("", line, "not valid YAML: "
+                    + ParserErrors.yaml(e.getOriginalMessage()), "check indentation and quoting near this line")));
         } catch (IOException e) {
             return new Result.Invalid(name, List.of(new Problem("", 0, "cannot parse: " + e.getMessage(), "")));
         }
@@ -96,24 +107,90 @@ public final class ConfigLoader {
         }
         List<Problem> problems = new ArrayList<>();
         resolveSecrets(yaml.root, "", yaml, problems);
-        if (!problems.isEmpty()) {
-            return new Result.Invalid(name, problems);
+        // Every problem in one run: a bad value is reported, taken out of the tree, and binding is tried
+        // again, so one wrong type does not hide the rest. Later complaints about what was taken out (or
+        // about an unresolved secret) would only repeat the first one and are left out.
+        Set<String> reported = new HashSet<>();
+        problems.forEach(p -> reported.add(p.path()));
+        OpsbotConfig config = null;
+        for (int attempt = 0; attempt < MAX_BIND_ATTEMPTS && config == null; attempt++) {
+            try {
+                config = MAPPER.treeToValue(yaml.root, OpsbotConfig.class);
+            } catch (JsonMappingException e) {
+                String path = pointer(e.getPath());
+                if (!under(path, reported)) {
+                    problems.add(new Problem(path, yaml.lineOf(path), ParserErrors.binding(e, at(yaml.root, path)),
+                            "see the configuration reference in README.md"));
+                    reported.add(path);
+                }
+                if (!takeOut(yaml.root, path)) {
+                    break;
+                }
+            } catch (JsonProcessingException e) {
+                problems.add(new Problem("", 0, "cannot read the file: " + e.getOriginalMessage(), ""));
+                break;
+            }
         }
-        OpsbotConfig config;
-        try {
-            config = MAPPER.treeToValue(yaml.root, OpsbotConfig.class);
-        } catch (JsonMappingException e) {
-            String path = pointer(e.getPath());
-            return new Result.Invalid(name, List.of(new Problem(path, yaml.lineOf(path), bindMessage(e),
-                    "see the configuration reference in README.md")));
-        } catch (JsonProcessingException e) {
-            return new Result.Invalid(name, List.of(new Problem("", 0, e.getOriginalMessage(), "")));
+        List<String> warnings = new ArrayList<>();
+        if (config != null) {
+            config = resolvePaths(config, base);
+            ConfigValidator validator = new ConfigValidator(checkFiles);
+            for (Problem p : validator.validate(config)) {
+                if (!under(p.path(), reported)) {
+                    problems.add(new Problem(p.path(), yaml.lineOf(p.path()), p.message(), p.hint()));
+                }
+            }
+            for (Problem w : validator.warnings()) {
+                warnings.add(new Problem(w.path(), yaml.lineOf(w.path()), "warning: " + w.message(), w.hint()).format(name));
+            }
         }
-        config = resolvePaths(config, base);
-        for (Problem p : new ConfigValidator(checkFiles).validate(config)) {
-            problems.add(new Problem(p.path(), yaml.lineOf(p.path()), p.message(), p.hint()));
+        if (problems.isEmpty() && config != null) {
+            return new Result.Loaded(config, List.copyOf(warnings));
         }
-        return problems.isEmpty() ? new Result.Loaded(config) : new Result.Invalid(name, problems);
+        problems.sort(java.util.Comparator.comparingInt(Problem::line));
+        return new Result.Invalid(name, problems, List.copyOf(warnings));
+    }
+
+    private static final int MAX_BIND_ATTEMPTS = 200;
+
+    private static boolean under(String path, Set<String> reported) {
+        for (String r : reported) {
+            if (path.equals(r) || path.startsWith(r + "/") || (r.startsWith(path + "/") && !path.isEmpty())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static JsonNode at(JsonNode root, String path) {
+        return path.isEmpty() ? root : root.at(path);
+    }
+
+    /**
+     * Takes the value at {@code path} out of the tree so that binding can go on: a key is removed (its
+     * default applies), a list element becomes an empty mapping, and if that fails again, goes.
+     */
+    private static boolean takeOut(JsonNode root, String path) {
+        int cut = path.lastIndexOf('/');
+        if (cut < 0) {
+            return false;
+        }
+        JsonNode parent = at(root, path.substring(0, cut));
+        String last = path.substring(cut + 1).replace("~1", "/").replace("~0", "~");
+        if (parent instanceof ObjectNode o && o.has(last)) {
+            o.remove(last);
+            return true;
+        }
+        if (parent instanceof ArrayNode a && last.matches("\\d+") && Integer.parseInt(last) < a.size()) {
+            int idx = Integer.parseInt(last);
+            if (a.get(idx) instanceof ObjectNode o && o.isEmpty()) {
+                a.remove(idx);
+            } else {
+                a.set(idx, a.objectNode());
+            }
+            return true;
+        }
+        return false;
     }
 
     private static Result invalid(Path file, Problem p) {
@@ -187,29 +264,6 @@ public final class ConfigLoader {
         return b.toString();
     }
 
-    private static String bindMessage(JsonMappingException e) {
-        if (e instanceof com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException u) {
-            return "unknown key '" + u.getPropertyName() + "' (known here: " + u.getKnownPropertyIds() + ")";
-        }
-        if (e instanceof com.fasterxml.jackson.databind.exc.InvalidFormatException f) {
-            return "bad value '" + f.getValue() + "': expected " + simpleType(f.getTargetType());
-        }
-        String m = e.getOriginalMessage();
-        int cut = m.indexOf('\n');
-        return cut > 0 ? m.substring(0, cut) : m;
-    }
-
-    private static String simpleType(Class<?> t) {
-        if (t.isEnum()) {
-            List<String> names = new ArrayList<>();
-            for (Object o : t.getEnumConstants()) {
-                names.add(o.toString().toLowerCase(java.util.Locale.ROOT));
-            }
-            return "one of " + names;
-        }
-        return t.getSimpleName().toLowerCase(java.util.Locale.ROOT);
-    }
-
     static final ObjectMapper MAPPER = JsonMapper.builder()
             .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
             .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
@@ -224,7 +278,11 @@ public final class ConfigLoader {
                     .addDeserializer(ZoneId.class, new FromStringDeserializer<>(ZoneId.class) {
                         @Override
                         protected ZoneId _deserialize(String value, DeserializationContext ctxt) {
-                            return ZoneId.of(value);
+                            try {
+                                return ZoneId.of(value);
+                            } catch (java.time.DateTimeException e) {
+                                throw new IllegalArgumentException(e.getMessage());
+                            }
                         }
                     }))
             .build();

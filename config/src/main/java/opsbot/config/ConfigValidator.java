@@ -18,7 +18,12 @@ final class ConfigValidator {
     private static final Pattern WORD = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
 
     private final boolean checkFiles;
+    private static final java.time.Duration DAY = java.time.Duration.ofDays(1);
+    /** Output kept per stream and command; max-parallel commands may each hold two of these at once. */
+    static final int OUTPUT_CAP_MAX = 8 * 1024 * 1024;
+
     private final List<Problem> problems = new ArrayList<>();
+    private final List<Problem> warnings = new ArrayList<>();
 
     ConfigValidator(boolean checkFiles) {
         this.checkFiles = checkFiles;
@@ -34,6 +39,7 @@ final class ConfigValidator {
         }
         people(c.people());
         channels(c.channels());
+        joined(c);
         Map<String, HostConfig> names = hosts(c.hosts());
         if (c.ssh() != null) {
             ssh(c.ssh());
@@ -73,6 +79,11 @@ final class ConfigValidator {
         }
     }
 
+    /** What validate found that is allowed but probably not meant; never fails the check. */
+    List<Problem> warnings() {
+        return warnings;
+    }
+
     private void bot(BotConfig b) {
         if (b.prefix().isEmpty() || b.prefix().length() > 3 || b.prefix().isBlank()) {
             add("/bot/prefix", "prefix must be 1 to 3 visible characters", "the usual one is !");
@@ -86,6 +97,8 @@ final class ConfigValidator {
         if (b.staleAfter().isNegative() || b.staleAfter().isZero()) {
             add("/bot/stale-after", "stale-after must be positive", "e.g. 60s");
         }
+        atMostADay("/bot/confirm-timeout", "confirm-timeout", b.confirmTimeout());
+        atMostADay("/bot/stale-after", "stale-after", b.staleAfter());
     }
 
     private void irc(IrcConfig i) {
@@ -128,6 +141,10 @@ final class ConfigValidator {
         if (i.rateLimit() <= 0) {
             add("/irc/rate-limit", "rate-limit must be positive (lines per second)", "2 is safe on most networks");
         }
+        if (!i.reconnectMax().isPositive()) {
+            add("/irc/reconnect-max", "reconnect-max must be positive", "e.g. 5m");
+        }
+        atMostADay("/irc/reconnect-max", "reconnect-max", i.reconnectMax());
     }
 
     private void matrix(MatrixConfig m) {
@@ -158,6 +175,7 @@ final class ConfigValidator {
         if (!m.syncTimeout().isPositive()) {
             add("/matrix/sync-timeout", "sync-timeout must be positive", "30s");
         }
+        atMostADay("/matrix/sync-timeout", "sync-timeout", m.syncTimeout());
     }
 
     private void people(List<Person> people) {
@@ -197,9 +215,35 @@ final class ConfigValidator {
     }
 
     private void channels(Map<String, Trust> channels) {
+        Map<String, String> folded = new HashMap<>();
         for (Map.Entry<String, Trust> e : channels.entrySet()) {
+            String at = "/channels/" + LocatedYaml.escape(e.getKey());
             if (e.getValue() == null) {
-                add("/channels/" + LocatedYaml.escape(e.getKey()), "channel " + e.getKey() + " has no trust", "ops or shared");
+                add(at, "channel " + e.getKey() + " has no trust", "ops or shared");
+            }
+            // IRC ignores case in channel names: two entries would give one channel two trusts.
+            String prev = folded.putIfAbsent(e.getKey().toLowerCase(Locale.ROOT), e.getKey());
+            if (prev != null) {
+                add(at, "channels " + prev + " and " + e.getKey() + " differ only in case",
+                        "channel names ignore case: keep one entry");
+            }
+        }
+    }
+
+    /** Trust is given by name; a name the bot never joins is most likely a typo. */
+    private void joined(OpsbotConfig c) {
+        Set<String> joined = new HashSet<>();
+        if (c.irc() != null) {
+            c.irc().channels().forEach(ch -> joined.add(ch == null ? "" : ch.toLowerCase(Locale.ROOT)));
+        }
+        if (c.matrix() != null) {
+            c.matrix().rooms().forEach(r -> joined.add(r == null ? "" : r.toLowerCase(Locale.ROOT)));
+        }
+        for (String ch : c.channels().keySet()) {
+            if (!joined.contains(ch.toLowerCase(Locale.ROOT))) {
+                warnings.add(new Problem("/channels/" + LocatedYaml.escape(ch), 0, "trust is given to " + ch
+                        + ", but the bot joins no such channel or room",
+                        "add it to irc.channels or matrix.rooms, or fix the name"));
             }
         }
     }
@@ -270,8 +314,12 @@ final class ConfigValidator {
         }
         if (blank(s.privateKey())) {
             add("/ssh/private-key", "ssh.private-key is missing", "an ed25519 key: ssh-keygen -t ed25519 -f opsbot_key");
-        } else {
-            file("/ssh/private-key", s.privateKey(), "private key");
+        } else if (file("/ssh/private-key", s.privateKey(), "private key")) {
+            String why = KeyFile.check(Path.of(s.privateKey()));
+            if (why != null) {
+                add("/ssh/private-key", "private key " + s.privateKey() + " " + why,
+                        "make one without a passphrase: ssh-keygen -t ed25519 -N '' -f opsbot_key");
+            }
         }
         if (blank(s.knownHosts())) {
             add("/ssh/known-hosts", "ssh.known-hosts is missing",
@@ -290,7 +338,17 @@ final class ConfigValidator {
         }
         if (s.outputCap() < 1024) {
             add("/ssh/output-cap", "output-cap below 1024 bytes hides too much", "e.g. 65536");
+        } else if (s.outputCap() > OUTPUT_CAP_MAX) {
+            add("/ssh/output-cap", "output-cap above 8 MiB: every running command may hold twice that in memory",
+                    "e.g. 65536; long output is paged behind !more anyway");
         }
+        if (!s.keepalive().isPositive()) {
+            add("/ssh/keepalive", "keepalive must be positive: without it a dead host keeps its pooled session",
+                    "e.g. 30s");
+        }
+        atMostADay("/ssh/connect-timeout", "connect-timeout", s.connectTimeout());
+        atMostADay("/ssh/command-timeout", "command-timeout", s.commandTimeout());
+        atMostADay("/ssh/keepalive", "keepalive", s.keepalive());
     }
 
     private void commands(List<CommandSpec> commands, Map<String, HostConfig> hosts, Set<String> groups) {
@@ -323,6 +381,10 @@ final class ConfigValidator {
                 add(at + "/run", "command " + c.name() + " has no run template", "the remote command line, e.g. utils/FailOver.pl {flags} {host}");
             } else {
                 template(at, c);
+            }
+            if (c.role() == Role.VIEWER && c.kind() == Kind.CHANGE && !c.confirm()) {
+                add(at + "/confirm", "command " + c.name() + " lets any viewer make a change without confirming",
+                        "set role: operator, or confirm: true");
             }
             flags(at, c);
             args(at, c, groups);
@@ -394,9 +456,18 @@ final class ConfigValidator {
         if (stripped.contains("{") || stripped.contains("}")) {
             add(at + "/run", "stray brace in template of " + c.name(), "placeholders look like {host}");
         }
-        if (c.run().contains("'{") || c.run().contains("\"{")) {
-            add(at + "/run", "placeholder inside quotes in template of " + c.name(),
-                    "opsbot quotes every value itself; write {host}, not '{host}'");
+        ShellTemplate.Analysis shell = ShellTemplate.analyse(c.run());
+        for (String why : shell.refusals()) {
+            add(at + "/run", "unsafe template of " + c.name() + ": " + why,
+                    "a placeholder must be a word of its own ({host}) or an option value (--name={host}); see README, Templates");
+        }
+        for (ShellTemplate.Use u : shell.uses()) {
+            CommandSpec.ArgSpec a = c.arg(u.name());
+            boolean severalWords = u.name().equals("flags") || a != null && a.type() == CommandSpec.ArgType.HOSTS;
+            if (u.position() == ShellTemplate.Position.OPTION_VALUE && severalWords) {
+                add(at + "/run", "unsafe template of " + c.name() + ": {" + u.name() + "} can be several words and"
+                        + " cannot follow --option=", "write it as a word of its own");
+            }
         }
     }
 
@@ -434,15 +505,25 @@ final class ConfigValidator {
         }
     }
 
-    private void file(String path, String file, String what) {
+    /** Whether files are checked and this one exists and is readable (then its content may be checked too). */
+    private boolean file(String path, String file, String what) {
         if (!checkFiles) {
-            return;
+            return false;
         }
         Path p = Path.of(file);
         if (!Files.isRegularFile(p)) {
             add(path, what + " " + file + " does not exist", "create it or fix the path (relative paths are relative to this file)");
+            return false;
         } else if (!Files.isReadable(p)) {
             add(path, what + " " + file + " is not readable", "check ownership: opsbot must be able to read it");
+            return false;
+        }
+        return true;
+    }
+
+    private void atMostADay(String path, String what, java.time.Duration d) {
+        if (d.compareTo(DAY) > 0) {
+            add(path, what + " of " + Durations.format(d) + " is beyond a day", "timeouts are seconds or minutes, e.g. 60s");
         }
     }
 

@@ -38,7 +38,7 @@ class ConfigLoaderTest {
             """;
 
     private ConfigLoader.Result load(String yaml) throws IOException {
-        Files.writeString(dir.resolve("key"), "k");
+        Files.writeString(dir.resolve("key"), TestKeys.openssh("none"));
         Files.writeString(dir.resolve("known_hosts"), "");
         Path f = dir.resolve("opsbot.yml");
         Files.writeString(f, yaml);
@@ -128,12 +128,10 @@ class ConfigLoaderTest {
         String yaml = MINIMAL.replace("private-key: key", "private-key: nokey")
                 .replace("aliases: [c4]", "aliases: [c1]")
                 .replace("user: opsbot", "user: ${env:NOPE}");
-        ConfigLoader.Result r = load(yaml);
-        // Secrets resolve before binding: an unresolved one stops there, with its line.
-        List<Problem> p = ((ConfigLoader.Result.Invalid) r).problems();
-        assertEquals(1, p.size());
-        assertTrue(p.get(0).message().contains("NOPE"));
-        assertEquals(10, p.get(0).line());
+        // An unresolved secret does not hide the rest.
+        List<Problem> p = problems(yaml);
+        assertEquals(3, p.size(), p.toString());
+        assertTrue(p.stream().anyMatch(x -> x.message().equals("environment variable NOPE is not set") && x.line() == 10), p.toString());
 
         p = problems(yaml.replace("${env:NOPE}", "${env:PW}"));
         assertEquals(2, p.size(), p.toString());
@@ -171,5 +169,134 @@ class ConfigLoaderTest {
         String report = r.report();
         assertTrue(report.contains("opsbot.yml:7: unknown host in pair"), report);
         assertTrue(report.contains("hint: declare compute9"), report);
+    }
+
+    @Test
+    void everyProblemInOneRunInPlainWords() throws IOException {
+        String yaml = MINIMAL
+                .replace("role: operator}", "role: god}")                                   // line 2: bad enum
+                .replace("address: 10.0.0.10}", "address: 10.0.0.10, port: twenty-two}")    // line 6: wrong type
+                .replace("  user: opsbot", "  user: ${env:NOPE}")                          // line 10: unset secret
+                .replace("aliases: [c4]", "aliases: [c1]")                                 // line 8: duplicate alias
+                .replace("on: {host: admin1}", "on: {host: admin1}\n    colour: blue")        // line 18: unknown key
+                .replace("{flags} {host}", "{flags} '{host}'")                             // line 19: unsafe template
+                + "bot: {page-lines: lots, confirm-timeout: soon}\n"                      // line 20: two wrong types
+                + "irc: {server: irc.example.net, nick: opsbot, sasl: {account: a, password: b}, channels: \"#ops\"}\n"; // line 21
+        List<Problem> p = problems(yaml);
+        String all = p.stream().map(x -> x.line() + ": " + x.message()).reduce("", (a, b) -> a + b + "\n");
+        assertAll(
+                () -> assertTrue(all.contains("2: bad value 'god': expected one of [viewer, operator, admin]"), all),
+                () -> assertTrue(all.contains("6: bad value 'twenty-two': expected a whole number"), all),
+                () -> assertTrue(all.contains("8: duplicate alias c1"), all),
+                () -> assertTrue(all.contains("10: environment variable NOPE is not set"), all),
+                () -> assertTrue(all.contains("18: unknown key 'colour' (known here: aliases, args, confirm, flags, help, kind, name, on, role, run)"), all),
+                () -> assertTrue(all.contains("19: unsafe template of fo: {host} is inside single quotes"), all),
+                () -> assertTrue(all.contains("20: bad value 'lots': expected a whole number"), all),
+                () -> assertTrue(all.contains("20: bad value 'soon': expected a duration such as 30s, 5m or 1h30m"
+                        + " (not a duration: 'soon' (use e.g. 30s, 5m, 1h30m))"), all),
+                () -> assertTrue(all.contains("21: expected a list, found '#ops'"), all),
+                () -> assertEquals(9, p.size(), all));
+        for (Problem x : p) {
+            assertFalse(x.message().matches("(?s).*(java\\.|`|Cannot deserialize|token|JsonToken).*"), "parser words: " + x.message());
+        }
+    }
+
+    @Test
+    void brokenYamlIsExplainedNotQuoted() throws IOException {
+        Problem p = problems("hosts: [\n  {name: a\n").get(0);
+        assertEquals("not valid YAML: a { … } mapping is not closed, or lacks a comma", p.message());
+        p = problems("ssh:\n\tuser: x\n").get(0);
+        assertEquals("not valid YAML: a tab character: YAML indents with spaces only", p.message());
+        assertEquals(2, p.line());
+    }
+
+    @Test
+    void theTemplateFromTheIssueIsRefusedWithItsLine() throws IOException {
+        String yaml = MINIMAL.replace("args: [{name: host, type: host}]",
+                "args: [{name: host, type: host}, {name: why, type: text}]")
+                .replace("run: \"utils/FailOver.pl {flags} {host}\"", "run: \"logger -t ops 'fo: {why}'\"");
+        ConfigLoader.Result.Invalid r = (ConfigLoader.Result.Invalid) load(yaml);
+        assertEquals(1, r.problems().size(), r.report());
+        assertTrue(r.report().contains("opsbot.yml:18: unsafe template of fo: {why} is inside single quotes"), r.report());
+        assertTrue(problems(MINIMAL.replace("{flags} {host}", "{flags} {host}; sh -c {host}")).get(0).message()
+                .contains("runs sh, which can run its input, a file or its operands as code"));
+        assertTrue(problems(MINIMAL.replace("{flags} {host}", "--x={flags} {host}")).get(0).message()
+                .contains("{flags} can be several words and cannot follow --option="));
+    }
+
+    @Test
+    void keyFilesThatAreNoUsableKeyAreRefused() throws IOException {
+        Files.writeString(dir.resolve("pub"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB x@y\n");
+        Files.writeString(dir.resolve("locked"), TestKeys.openssh("aes256-ctr"));
+        Files.writeString(dir.resolve("junk"), "k");
+        assertEquals("private key " + dir.resolve("pub") + " is a public key: give the private key (the file without .pub)",
+                problems(MINIMAL.replace("private-key: key", "private-key: pub")).get(0).message());
+        assertTrue(problems(MINIMAL.replace("private-key: key", "private-key: locked")).get(0).message()
+                .endsWith("is protected by a passphrase, which opsbot cannot type"));
+        Problem junk = problems(MINIMAL.replace("private-key: key", "private-key: junk")).get(0);
+        assertTrue(junk.message().endsWith("is not an SSH private key (it should start with -----BEGIN OPENSSH PRIVATE KEY-----)"));
+        assertEquals(11, junk.line());
+    }
+
+    @Test
+    void aChangeAnyViewerMayRunUnconfirmedIsRefused() throws IOException {
+        String yaml = MINIMAL.replace("  - name: fo\n", "  - name: fo\n    role: viewer\n    confirm: false\n");
+        List<Problem> p = problems(yaml);
+        assertEquals(List.of("command fo lets any viewer make a change without confirming"), p.stream().map(Problem::message).toList());
+        assertEquals(16, p.get(0).line());
+        assertInstanceOf(ConfigLoader.Result.Loaded.class, load(yaml.replace("confirm: false", "confirm: true")));
+        assertInstanceOf(ConfigLoader.Result.Loaded.class, load(yaml.replace("confirm: false", "confirm: false\n    kind: read")));
+    }
+
+    @Test
+    void absurdValuesAreRefused() throws IOException {
+        String yaml = MINIMAL.replace("  known-hosts: known_hosts\n", """
+                  known-hosts: known_hosts
+                  output-cap: 100000000
+                  command-timeout: 2d
+                  connect-timeout: 25h
+                  keepalive: 0s
+                  max-parallel: 0
+                """) + "bot: {page-lines: 0, confirm-timeout: 3d}\nirc: {server: localhost, tls: false, nick: x, sasl: {account: a, password: b},"
+                + " channels: [\"#ops\"], reconnect-max: 0s, rate-limit: -1}\n";
+        List<String> p = problems(yaml).stream().map(Problem::message).toList();
+        assertEquals(List.of(
+                "output-cap above 8 MiB: every running command may hold twice that in memory",
+                "keepalive must be positive: without it a dead host keeps its pooled session",
+                "connect-timeout of 25h is beyond a day",
+                "command-timeout of 48h is beyond a day",
+                "max-parallel must be 1..256",
+                "page-lines must be between 1 and 50",
+                "confirm-timeout of 72h is beyond a day",
+                "rate-limit must be positive (lines per second)",
+                "reconnect-max must be positive").stream().sorted().toList(), p.stream().sorted().toList());
+        assertEquals("output-cap below 1024 bytes hides too much",
+                problems(MINIMAL.replace("  known-hosts: known_hosts\n", "  known-hosts: known_hosts\n  output-cap: 100\n")).get(0).message());
+    }
+
+    @Test
+    void trustEntriesThatDifferOnlyInCaseAreRefused() throws IOException {
+        List<Problem> p = problems(MINIMAL.replace("\"#ops\": ops", "\"#ops\": ops\n  \"#OPS\": shared"));
+        assertEquals(List.of("channels #ops and #OPS differ only in case"), p.stream().map(Problem::message).toList());
+        assertEquals(5, p.get(0).line());
+    }
+
+    @Test
+    void trustForAChannelTheBotNeverJoinsIsAWarningNotAFailure() throws IOException {
+        String yaml = MINIMAL.replace("\"#ops\": ops", "\"#ops\": ops\n  \"#opz\": ops")
+                + "irc: {server: irc.example.net, nick: opsbot, sasl: {account: a, password: b}, channels: [\"#OPS\"]}\n";
+        ConfigLoader.Result r = load(yaml);
+        ConfigLoader.Result.Loaded l = assertInstanceOf(ConfigLoader.Result.Loaded.class, r);
+        assertEquals(List.of(dir.resolve("opsbot.yml") + ":5: warning: trust is given to #opz, but the bot joins no such"
+                + " channel or room [/channels/#opz]\n    hint: add it to irc.channels or matrix.rooms, or fix the name"), l.warnings());
+        // With a real problem as well, the warning still comes with the report.
+        ConfigLoader.Result.Invalid i = (ConfigLoader.Result.Invalid) load(yaml.replace("pair: compute4, groups", "pair: compute9, groups"));
+        assertTrue(i.report().contains(":5: warning: trust is given to #opz"), i.report());
+    }
+
+    @Test
+    void theExampleDoesNotSuggestADatabaseThatDoesNotWorkYet() throws IOException {
+        String text = new String(getClass().getResourceAsStream("/opsbot/examples/opsbot.yml").readAllBytes());
+        assertFalse(text.toLowerCase(java.util.Locale.ROOT).contains("postgres"), "the example suggests PostgreSQL");
     }
 }

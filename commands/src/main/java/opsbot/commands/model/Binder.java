@@ -4,6 +4,7 @@ import opsbot.commands.parse.Tokenizer.Word;
 import opsbot.config.CommandSpec;
 import opsbot.config.CommandSpec.ArgSpec;
 import opsbot.config.Durations;
+import opsbot.config.ShellTemplate;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -81,7 +82,24 @@ public final class Binder {
         if (i < positional.size()) {
             throw error(spec, "too many arguments: '" + Sanitize.forReply(positional.get(i).text()) + "'");
         }
+        noOptionsFromChat(spec, values);
         return new Invocation(spec, List.copyOf(flags), values);
+    }
+
+    /**
+     * A value that starts with '-' would reach the tool as an option ({@code --include=/etc/shadow}), quoted
+     * or not, unless the template puts {@code --} before its placeholder or uses it as {@code --name={x}}.
+     * Only text can start with '-' (host names, enum words and durations cannot), but every value is
+     * checked the same way.
+     */
+    private static void noOptionsFromChat(CommandSpec spec, Map<String, Invocation.Value> values) throws LookupException {
+        ShellTemplate.Analysis shell = ShellTemplate.analyse(spec.run());
+        for (Map.Entry<String, Invocation.Value> e : values.entrySet()) {
+            boolean dash = e.getValue().words().stream().anyMatch(w -> w.startsWith("-"));
+            if (dash && shell.uses(e.getKey()).stream().anyMatch(ShellTemplate.Use::optionLike)) {
+                throw error(spec, e.getKey() + " may not start with '-': the tool would take it as an option");
+            }
+        }
     }
 
     private Invocation.Value value(CommandSpec spec, ArgSpec a, String t) throws LookupException {

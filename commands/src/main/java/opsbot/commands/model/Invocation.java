@@ -34,9 +34,11 @@ public record Invocation(CommandSpec spec, List<Character> flags, Map<String, Va
         }
     }
 
+    /** Whole seconds, rounded up: {@code 500ms} is 1, never 0 (which many tools read as "forever" or "now"). */
     public record DurationValue(Duration duration) implements Value {
         public List<String> words() {
-            return List.of(Long.toString(duration.toSeconds()));
+            long s = duration.toSeconds() + (duration.toNanosPart() > 0 ? 1 : 0);
+            return List.of(Long.toString(s));
         }
     }
 

@@ -2,6 +2,7 @@ package opsbot.commands.model;
 
 import opsbot.config.CommandSpec;
 import opsbot.config.HostConfig;
+import opsbot.config.ShellTemplate;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,12 @@ public final class Planner {
     }
 
     public Plan plan(Invocation inv) throws LookupException {
+        // check-config refuses unsafe templates; this keeps a config that skipped it from running one.
+        ShellTemplate.Analysis shell = ShellTemplate.analyse(inv.spec().run());
+        if (!shell.safe()) {
+            throw new LookupException(inv.spec().name() + ": not run, its template is unsafe ("
+                    + shell.refusals().get(0) + "); run opsbot check-config");
+        }
         String line = render(inv);
         List<Plan.Step> steps = new ArrayList<>();
         for (HostConfig h : targets(inv)) {
