@@ -34,8 +34,8 @@ public final class Bot implements AutoCloseable {
         Store store = Store.open(cfg.storage());
         try {
             Executor executor = dryRun || cfg.ssh() == null ? new DryRunExecutor() : new JschExecutor(cfg.ssh());
-            int parallel = cfg.ssh() == null ? 4 : cfg.ssh().maxParallel();
-            return new Bot(store, new Dispatcher(cfg, store, new FanOut(executor, parallel), Clock.systemUTC()));
+            FanOut fanOut = cfg.ssh() == null ? new FanOut(executor, 4) : new FanOut(executor, cfg.ssh());
+            return new Bot(store, new Dispatcher(cfg, store, fanOut, Clock.systemUTC()));
         } catch (JSchException | RuntimeException e) {
             store.close();
             throw e;

@@ -238,8 +238,7 @@ public final class ConfigLoader {
         }
         if (c.ssh() != null) {
             SshConfig s = c.ssh();
-            c = c.withSsh(new SshConfig(s.user(), abs(base, s.privateKey()), abs(base, s.knownHosts()),
-                    s.connectTimeout(), s.commandTimeout(), s.maxParallel(), s.outputCap(), s.keepalive()));
+            c = c.withSsh(s.withPaths(abs(base, s.privateKey()), abs(base, s.knownHosts())));
         }
         if (c.irc() != null && c.irc().truststore() != null) {
             IrcConfig i = c.irc();

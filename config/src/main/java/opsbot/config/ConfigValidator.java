@@ -336,6 +336,15 @@ final class ConfigValidator {
         if (s.maxParallel() < 1 || s.maxParallel() > 256) {
             add("/ssh/max-parallel", "max-parallel must be 1..256", "8 is plenty for a fan-out");
         }
+        if (s.hostSessions() < 1 || s.hostSessions() > 256) {
+            add("/ssh/host-sessions", "host-sessions must be 1..256", "at most the hosts' sshd MaxSessions (10 by default)");
+        }
+        if (s.reservedForChanges() < 0 || (s.reservedForChanges() > 0 && s.reservedForChanges() >= s.maxParallel())) {
+            add("/ssh/reserved-for-changes", "reserved-for-changes must be below max-parallel (" + s.maxParallel() + ")", "read commands need a slot too; 2 of 8 is the default");
+        }
+        if (s.commandsPerMinute() < 1 || s.commandsPerMinute() > 10_000) {
+            add("/ssh/commands-per-minute", "commands-per-minute must be 1..10000", "20 per person is the default");
+        }
         if (s.outputCap() < 1024) {
             add("/ssh/output-cap", "output-cap below 1024 bytes hides too much", "e.g. 65536");
         } else if (s.outputCap() > OUTPUT_CAP_MAX) {

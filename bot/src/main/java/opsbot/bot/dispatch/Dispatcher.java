@@ -69,6 +69,7 @@ public final class Dispatcher implements AutoCloseable {
     private final Map<String, Addressing> addressing = new ConcurrentHashMap<>();
     private final Confirmations confirmations;
     private final Runs runs = new Runs();
+    private final RateLimiter rate;
 
     public Dispatcher(OpsbotConfig cfg, Store store, FanOut fanOut, Clock clock) {
         this(cfg, store, fanOut, clock, gate(cfg));
@@ -91,6 +92,7 @@ public final class Dispatcher implements AutoCloseable {
         this.incidents = new Incidents(store, Feed.all(cfg), networks::get, clock);
         this.incidentCommands = new IncidentCommands(incidents, cfg.bot().timezone());
         this.confirmations = new Confirmations(clock, this::expired);
+        this.rate = new RateLimiter(cfg.ssh() == null ? 20 : cfg.ssh().commandsPerMinute(), clock);
     }
 
     private static Authorizer gate(OpsbotConfig cfg) {
@@ -307,6 +309,11 @@ public final class Dispatcher implements AutoCloseable {
             refuse(in, caller, spec.name(), "invalid", e.getMessage());
             return;
         }
+        Optional<String> slow = rate.take(caller.person() != null ? "person:" + caller.person().name() : personKey(in));
+        if (slow.isPresent()) {
+            refuse(in, caller, spec.name(), "rate-limited", slow.get());
+            return;
+        }
         if (spec.confirm()) {
             long id = store.record(attempt(in, caller, spec.name(), "awaiting-confirmation", null, hosts(plan)));
             Duration wait = cfg.bot().confirmTimeout();
@@ -386,7 +393,7 @@ public final class Dispatcher implements AutoCloseable {
      * commands while an incident is open (what was seen matters as much as what was done).
      */
     private void execute(Inbound in, Inbound request, String line, Actor who, Plan plan, long attemptId) {
-        runs.start(() -> {
+        boolean started = runs.start(() -> {
             try {
                 long start = System.nanoTime();
                 List<FanOut.StepResult> results = fanOut.run(plan);
@@ -403,6 +410,10 @@ public final class Dispatcher implements AutoCloseable {
                 networks.reply(in, List.of("internal error while running " + plan.describe() + " (logged)"));
             }
         });
+        if (!started) {
+            store.complete(attemptId, "busy", Runs.MAX + " commands in flight", hosts(plan), null, 0, null);
+            networks.reply(in, List.of("busy: " + Runs.MAX + " commands in flight; not run: " + plan.describe()));
+        }
     }
 
     private void refuse(Inbound in, Caller caller, String command, String decision, String reason) {

@@ -23,6 +23,7 @@ final class ResultFormat {
             StepResult r = results.get(0);
             out.add(mark(r.result()) + " " + what + " · " + r.step().host().name() + " · " + r.result().brief()
                     + " · " + Durations.format(took));
+            unfinished(r).ifPresent(out::add);
             out.addAll(output(r.result(), ""));
             return cap(out);
         }
@@ -38,6 +39,7 @@ final class ResultFormat {
         for (StepResult r : results) {
             List<String> lines = output(r.result(), r.step().host().name() + "| ");
             out.add(mark(r.result()) + " " + r.step().host().name() + ": " + r.result().brief());
+            unfinished(r).ifPresent(out::add);
             out.addAll(lines);
         }
         return cap(out);
@@ -49,7 +51,8 @@ final class ResultFormat {
         for (StepResult r : results) {
             String code = switch (r.result()) {
                 case ExecResult.Exited e -> Integer.toString(e.status());
-                case ExecResult.TimedOut t -> "timeout";
+                case ExecResult.TimedOut t -> t.stopped() ? "timeout-killed" : "timeout";
+                case ExecResult.Lost l -> "lost";
                 case ExecResult.NotRun n -> n.why().name().toLowerCase(java.util.Locale.ROOT);
             };
             parts.add(r.step().host().name() + "=" + code);
@@ -66,10 +69,19 @@ final class ResultFormat {
             switch (r.result()) {
                 case ExecResult.Exited e -> b.append(e.stdout()).append(e.stderr());
                 case ExecResult.TimedOut t -> b.append(t.stdout()).append(t.stderr());
+                case ExecResult.Lost l -> b.append(l.stdout()).append(l.stderr());
                 case ExecResult.NotRun n -> { }
             }
         }
         return b.toString();
+    }
+
+    /** A command whose end the host never confirmed: say where it may still be running, before anyone retries. */
+    private static java.util.Optional<String> unfinished(StepResult r) {
+        boolean unsure = r.result() instanceof ExecResult.Lost
+                || r.result() instanceof ExecResult.TimedOut t && !t.stopped();
+        return unsure ? java.util.Optional.of("⚠ may still be running on " + r.step().host().name()
+                + ": check there before running it again") : java.util.Optional.empty();
     }
 
     private static String mark(ExecResult r) {
@@ -87,6 +99,9 @@ final class ResultFormat {
         } else if (r instanceof ExecResult.TimedOut t) {
             stdout = t.stdout();
             stderr = t.stderr();
+        } else if (r instanceof ExecResult.Lost l) {
+            stdout = l.stdout();
+            stderr = l.stderr();
         }
         for (String l : stdout.split("\n")) {
             if (!l.isBlank()) out.add(prefix + clean(l));

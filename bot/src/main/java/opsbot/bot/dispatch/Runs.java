@@ -7,27 +7,37 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Phaser;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
  * Where commands run: one virtual thread each, so a slow or frozen host never holds up the chat or another
- * command. Counts what is in flight, so the demo's end of input and the tests can wait for it.
+ * command; at most {@link #MAX} at a time (the executor's own bounds answer "busy" well before that).
+ * Counts what is in flight, so the demo's end of input and the tests can wait for it.
  */
 final class Runs implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Runs.class);
     private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
+    static final int MAX = 256;
     private final Phaser inFlight = new Phaser(1);
+    private final Semaphore room = new Semaphore(MAX);
 
-    void start(Runnable run) {
+    /** Starts {@code run}, or returns false (and runs nothing) when {@link #MAX} are already running. */
+    boolean start(Runnable run) {
+        if (!room.tryAcquire()) {
+            return false;
+        }
         inFlight.register();
         work.execute(() -> {
             try {
                 run.run();
             } finally {
+                room.release();
                 inFlight.arriveAndDeregister();
             }
         });
+        return true;
     }
 
     /** Waits until every run started so far has finished. */

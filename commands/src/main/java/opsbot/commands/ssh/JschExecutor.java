@@ -14,160 +14,354 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Runs commands over SSH with JSch. One session per host is kept open (with keepalives) and reused, so
  * a command on a warm host costs one channel open, not a handshake. Host keys are checked strictly
  * against the configured known_hosts: an unknown or changed key refuses the connection.
+ *
+ * <p>A step goes: host connected (one connect attempt per host at a time, under one deadline; a host that
+ * just failed is answered from memory), then one of the host's channels (at most {@code host-sessions},
+ * fewer if the host refuses more), then the caller's bot-wide slot ({@link Gate}), then the command. So
+ * only commands that are about to run hold a bot-wide slot.
  */
 public final class JschExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(JschExecutor.class);
+    /** How long a failed connect is remembered and answered without trying again. */
+    static final Duration REMEMBER_FAILURE = Duration.ofSeconds(10);
+    /** Channel refusals and broken sessions a step gets past before it gives up. */
+    private static final int ROUNDS = 4;
 
     private final SshConfig cfg;
     private final JSch jsch = new JSch();
-    private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Link> links = new ConcurrentHashMap<>();
+    private final RecentFailures failures;
+    private final Duration maxWait;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ssh-timeouts");
+        Thread t = new Thread(r, "ssh-deadlines");
         t.setDaemon(true);
         return t;
     });
 
     public JschExecutor(SshConfig cfg) throws JSchException {
+        this(cfg, Clock.systemUTC());
+    }
+
+    JschExecutor(SshConfig cfg, Clock clock) throws JSchException {
         this.cfg = cfg;
+        this.failures = new RecentFailures(REMEMBER_FAILURE, clock);
+        this.maxWait = cfg.commandTimeout().plus(cfg.connectTimeout());
         jsch.setKnownHosts(cfg.knownHosts());
         jsch.addIdentity(cfg.privateKey());
     }
 
+    /** One host: its pooled session, the connect attempt under way, and its channels. */
+    private final class Link {
+        Session session;
+        /** Completes with the Session, or the NotRun that everyone waiting for this attempt gets. */
+        CompletableFuture<Object> connecting;
+        /** Channels on {@link #session}; replaced with each new session (a new session, a new limit to learn). */
+        Slots channels = new Slots(cfg.hostSessions(), 0);
+    }
+
     @Override
     public ExecResult run(HostConfig host, String commandLine) {
+        return run(host, commandLine, Gate.OPEN);
+    }
+
+    @Override
+    public ExecResult run(HostConfig host, String commandLine, Gate gate) {
         long start = System.nanoTime();
-        Session session;
-        Exec exec;
-        try {
-            session = session(host);
-        } catch (JSchException e) {
-            return notRun(host, e, start);
-        }
-        try {
-            exec = open(session, commandLine);
-        } catch (JSchException | IOException first) {
-            if (session.isConnected()) {
-                return notRun(host, first, start); // the session is fine; the channel itself was refused
+        Link link = links.computeIfAbsent(host.name(), k -> new Link());
+        ExecResult.NotRun last = null;
+        for (int round = 0; round < ROUNDS; round++) {
+            Object connected = session(host, link);
+            if (connected instanceof ExecResult.NotRun n) {
+                return took(n, start);
             }
-            // The pooled session died under us (server restart, idle NAT drop). The command did not start,
-            // so reopening once and trying again cannot run it twice.
-            log.info("{}: pooled session broken ({}), reconnecting once", host.name(), first.getMessage());
-            drop(host, session);
+            Session session = (Session) connected;
+            Slots channels;
+            synchronized (link) {
+                channels = link.channels;
+            }
+            if (!take(channels, gate)) {
+                return new ExecResult.NotRun(ExecResult.Why.BUSY, "host busy: " + channels.inUse()
+                        + " commands running there for " + Durations.format(maxWait), since(start));
+            }
             try {
-                session = session(host);
-                exec = open(session, commandLine);
-            } catch (JSchException | IOException e) {
-                return notRun(host, e, start);
+                Optional<ExecResult.NotRun> refused = gate.enter();
+                if (refused.isPresent()) {
+                    return took(refused.get(), start);
+                }
+                try {
+                    Opened opened = open(host, session, commandLine);
+                    switch (opened) {
+                        case Opened.Started s -> {
+                            return collect(host, s, start);
+                        }
+                        case Opened.Refused r -> {
+                            // The command did not start, so trying again cannot run it twice.
+                            int others = channels.inUse() - 1;
+                            if (others < 1) {
+                                return took(r.why(), start);
+                            }
+                            channels.limitTo(others); // the host allows no more than that: the rest queue
+                            log.info("{}: refused a channel with {} open; running at most {} at once there",
+                                    host.name(), others, channels.capacity());
+                            last = r.why();
+                        }
+                        case Opened.Broken b -> {
+                            // The pooled session died under us (server restart, idle NAT drop): reconnect.
+                            log.info("{}: pooled session broken ({}), reconnecting", host.name(), b.why().detail());
+                            drop(link, session);
+                            last = b.why();
+                        }
+                    }
+                } finally {
+                    gate.leave();
+                }
+            } finally {
+                channels.release();
             }
         }
-        return collect(exec, start);
+        return took(last, start);
     }
 
-    /** A started command: its channel and output streams. */
-    private record Exec(ChannelExec channel, InputStream out, InputStream err) {
+    private boolean take(Slots channels, Gate gate) {
+        try {
+            return channels.take(gate.kind(), maxWait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
-    private Exec open(Session session, String commandLine) throws JSchException, IOException {
-        ChannelExec ch = (ChannelExec) session.openChannel("exec");
+    /** How opening a channel and starting the command went. */
+    private sealed interface Opened {
+        record Started(ChannelExec channel, Capture out, Capture err) implements Opened {
+        }
+
+        /** The session is fine; the host refused this channel (too many open: MaxSessions). */
+        record Refused(ExecResult.NotRun why) implements Opened {
+        }
+
+        /** The session is gone. */
+        record Broken(ExecResult.NotRun why) implements Opened {
+        }
+    }
+
+    private Opened open(HostConfig host, Session session, String commandLine) {
+        ChannelExec ch;
+        try {
+            ch = (ChannelExec) session.openChannel("exec");
+        } catch (JSchException e) {
+            return new Opened.Broken(new ExecResult.NotRun(ExecResult.Why.ERROR, String.valueOf(e.getMessage()), Duration.ZERO));
+        }
         ch.setCommand(commandLine.getBytes(StandardCharsets.UTF_8));
         ch.setInputStream(null);
-        // The streams must exist before connect(): a fast command's output can arrive at once, and JSch
-        // drops what comes before anyone asked for it.
-        InputStream out = ch.getInputStream();
-        InputStream err = ch.getErrStream();
-        ch.connect((int) cfg.connectTimeout().toMillis());
-        return new Exec(ch, out, err);
+        // JSch writes the output straight into these, on its session thread, as it arrives: no pipes, no
+        // reader threads. stderr is closed by JSch only when the channel closes, after the exit status has
+        // arrived: that close is how collect() learns the command ended, without polling.
+        Capture out = new Capture(cfg.outputCap(), null);
+        Capture err = new Capture(cfg.outputCap(), new CountDownLatch(1));
+        ch.setOutputStream(out, true);
+        ch.setExtOutputStream(err, false);
+        // connect() without a timeout: with one, JSch asks for a reply to the exec request and polls for it
+        // every 10 ms, which costs up to 10 ms per command. The channel open still has a deadline: if the host
+        // does not answer it within the connect timeout, the session is stuck and is dropped.
+        ScheduledFuture<?> deadline = timer.schedule(() -> {
+            if (!ch.isConnected()) {
+                log.warn("{}: no answer to a channel open in {}; dropping the session", host.name(),
+                        Durations.format(cfg.connectTimeout()));
+                session.disconnect();
+            }
+        }, cfg.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            ch.connect();
+            return new Opened.Started(ch, out, err);
+        } catch (JSchException e) {
+            ch.disconnect();
+            if (session.isConnected()) {
+                return new Opened.Refused(new ExecResult.NotRun(ExecResult.Why.ERROR, "the host refused a channel ("
+                        + e.getMessage() + ")", Duration.ZERO));
+            }
+            return new Opened.Broken(new ExecResult.NotRun(ExecResult.Why.UNREACHABLE, "connection lost ("
+                    + e.getMessage() + ")", Duration.ZERO));
+        } finally {
+            deadline.cancel(false);
+        }
     }
 
-    private ExecResult collect(Exec exec, long start) {
-        ChannelExec ch = exec.channel();
-        AtomicBoolean timedOut = new AtomicBoolean();
-        ScheduledFuture<?> deadline = timer.schedule(() -> {
-            timedOut.set(true);
-            try {
-                ch.sendSignal("KILL");
-            } catch (Exception ignored) {
-                // best effort: not every server honours signals
-            }
-            ch.disconnect();
-        }, cfg.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        Capture out = new Capture(cfg.outputCap());
-        Capture err = new Capture(cfg.outputCap());
+    /**
+     * Waits for the command to end, up to the command timeout. Then kills it: sshd delivers the signal to the
+     * command's whole process group; only if the host then reports the command's end is it called stopped.
+     */
+    private ExecResult collect(HostConfig host, Opened.Started s, long start) {
+        ChannelExec ch = s.channel();
         try {
-            Thread errReader = Thread.ofVirtual().start(() -> err.drain(exec.err()));
-            out.drain(exec.out());
-            errReader.join();
-            while (!ch.isClosed() && !timedOut.get()) {
-                Thread.sleep(1); // exit-status arrives just before close
+            if (!s.err().awaitClosed(cfg.commandTimeout())) {
+                try {
+                    ch.sendSignal("KILL");
+                } catch (Exception e) {
+                    log.info("{}: could not send KILL: {}", host.name(), e.getMessage());
+                }
+                boolean ended = s.err().awaitClosed(cfg.connectTimeout());
+                boolean stopped = ended && (ch.getExitSignal() != null || ch.getExitStatus() != -1);
+                if (!stopped) {
+                    log.warn("{}: timed out, and the host did not confirm the kill: it may still be running there",
+                            host.name());
+                }
+                return new ExecResult.TimedOut(cfg.commandTimeout(), s.out().text(), s.err().text(), since(start), stopped);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return new ExecResult.Lost(s.out().text(), s.err().text(), since(start));
         } finally {
-            deadline.cancel(false);
             ch.disconnect();
         }
-        Duration took = Duration.ofNanos(System.nanoTime() - start);
-        if (timedOut.get()) {
-            return new ExecResult.TimedOut(cfg.commandTimeout(), out.text(), err.text(), took);
+        String signal = ch.getExitSignal();
+        if (signal != null) {
+            return new ExecResult.Exited(ch.getExitStatus(), s.out().text(), s.err().text() + "(ended by signal "
+                    + signal + ")\n", s.out().dropped() + s.err().dropped(), since(start));
         }
-        return new ExecResult.Exited(ch.getExitStatus(), out.text(), err.text(), out.dropped + err.dropped, took);
+        if (ch.getExitStatus() == -1) {
+            return new ExecResult.Lost(s.out().text(), s.err().text(), since(start));
+        }
+        return new ExecResult.Exited(ch.getExitStatus(), s.out().text(), s.err().text(),
+                s.out().dropped() + s.err().dropped(), since(start));
     }
 
-    /** The pooled session for a host, connecting it if needed. One connect at a time per host. */
-    private Session session(HostConfig host) throws JSchException {
-        Session s = sessions.get(host.name());
-        if (s != null && s.isConnected()) {
-            return s;
-        }
-        ReentrantLock lock = locks.computeIfAbsent(host.name(), k -> new ReentrantLock());
-        lock.lock();
-        try {
-            s = sessions.get(host.name());
-            if (s != null && s.isConnected()) {
-                return s;
+    /**
+     * The pooled session for a host: reused, or connected by the first caller while the others wait for that
+     * same attempt (one connect per host at a time); a host that failed moments ago is not tried again yet.
+     * Returns the Session or the NotRun.
+     */
+    private Object session(HostConfig host, Link link) {
+        CompletableFuture<Object> attempt;
+        boolean mine = false;
+        synchronized (link) {
+            if (link.session != null && link.session.isConnected()) {
+                return link.session;
             }
+            Optional<ExecResult.NotRun> recent = failures.recent(host.name());
+            if (recent.isPresent()) {
+                return recent.get();
+            }
+            attempt = link.connecting;
+            if (attempt == null) {
+                attempt = link.connecting = new CompletableFuture<>();
+                mine = true;
+            }
+        }
+        if (!mine) {
+            try {
+                return attempt.get(cfg.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                return connectTimeout(0);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return connectTimeout(0);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("connect attempt failed unexpectedly", e.getCause());
+            }
+        }
+        Object result;
+        try {
+            result = connect(host);
+        } catch (RuntimeException e) {
+            result = new ExecResult.NotRun(ExecResult.Why.ERROR, String.valueOf(e.getMessage()), Duration.ZERO);
+            log.warn("{}: connect failed", host.name(), e);
+        }
+        synchronized (link) {
+            link.connecting = null;
+            if (result instanceof Session s) {
+                link.session = s;
+                link.channels = new Slots(cfg.hostSessions(), 0);
+            }
+        }
+        if (result instanceof ExecResult.NotRun n && n.why() == ExecResult.Why.UNREACHABLE) {
+            failures.failed(host.name(), n.detail());
+        } else if (result instanceof Session) {
+            failures.reached(host.name());
+        }
+        attempt.complete(result);
+        return result;
+    }
+
+    /** Connects, with the whole handshake under the connect timeout. Returns the Session or the NotRun. */
+    private Object connect(HostConfig host) {
+        long t0 = System.nanoTime();
+        HandshakeDeadline deadline = new HandshakeDeadline(t0 + cfg.connectTimeout().toNanos());
+        Session s;
+        try {
             s = jsch.getSession(cfg.user(), host.address(), host.port());
+            s.setSocketFactory(deadline);
             s.setConfig("StrictHostKeyChecking", "yes");
             s.setConfig("PreferredAuthentications", "publickey");
             s.setServerAliveInterval((int) cfg.keepalive().toMillis());
             s.setServerAliveCountMax(3);
-            s.connect((int) cfg.connectTimeout().toMillis());
-            sessions.put(host.name(), s);
-            log.info("{}: ssh session open ({}:{})", host.name(), host.address(), host.port());
-            return s;
-        } finally {
-            lock.unlock();
+        } catch (JSchException e) {
+            return notRun(host, e);
         }
+        ScheduledFuture<?> watchdog = timer.schedule(deadline::expire, cfg.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            s.connect((int) cfg.connectTimeout().toMillis());
+        } catch (JSchException e) {
+            s.disconnect();
+            return deadline.expired() ? connectTimeout(t0) : notRun(host, e);
+        } finally {
+            watchdog.cancel(false);
+        }
+        if (!deadline.finish()) {
+            s.disconnect();
+            return connectTimeout(t0);
+        }
+        log.info("{}: ssh session open ({}:{})", host.name(), host.address(), host.port());
+        return s;
     }
 
-    private void drop(HostConfig host, Session s) {
-        sessions.remove(host.name(), s);
+    private ExecResult.NotRun connectTimeout(long t0) {
+        return new ExecResult.NotRun(ExecResult.Why.UNREACHABLE, "connect timeout " + Durations.format(cfg.connectTimeout()),
+                t0 == 0 ? Duration.ZERO : since(t0));
+    }
+
+    private void drop(Link link, Session s) {
+        synchronized (link) {
+            if (link.session == s) {
+                link.session = null;
+            }
+        }
         s.disconnect();
     }
 
-    private ExecResult notRun(HostConfig host, Exception e, long start) {
-        Duration took = Duration.ofNanos(System.nanoTime() - start);
+    private static Duration since(long t0) {
+        return Duration.ofNanos(System.nanoTime() - t0);
+    }
+
+    private static ExecResult.NotRun took(ExecResult.NotRun n, long start) {
+        return new ExecResult.NotRun(n.why(), n.detail(), since(start));
+    }
+
+    private ExecResult.NotRun notRun(HostConfig host, Exception e) {
+        Duration took = Duration.ZERO;
         Throwable cause = e.getCause();
         String msg = String.valueOf(e.getMessage());
         if (e instanceof JSchChangedHostKeyException) {
@@ -192,6 +386,9 @@ public final class JschExecutor implements Executor {
         if (msg.startsWith("Auth")) {
             return new ExecResult.NotRun(ExecResult.Why.AUTH, "key not accepted for " + cfg.user(), took);
         }
+        if (msg.contains("closed by foreign host")) {
+            return new ExecResult.NotRun(ExecResult.Why.UNREACHABLE, "connection closed during the handshake", took);
+        }
         log.warn("{}: ssh failed", host.name(), e);
         return new ExecResult.NotRun(ExecResult.Why.ERROR, msg.length() > 80 ? msg.substring(0, 80) : msg, took);
     }
@@ -199,36 +396,60 @@ public final class JschExecutor implements Executor {
     @Override
     public void close() {
         timer.shutdownNow();
-        sessions.values().forEach(Session::disconnect);
-        sessions.clear();
+        for (Link l : links.values()) {
+            synchronized (l) {
+                if (l.session != null) {
+                    l.session.disconnect();
+                }
+            }
+        }
+        links.clear();
     }
 
-    /** Reads a stream to its end, keeping at most {@code cap} bytes and counting the rest. */
-    private static final class Capture {
+    /**
+     * Keeps at most {@code cap} bytes of a stream JSch writes into, counting the rest. With a latch, its close
+     * (by JSch, when the channel closes) is the signal that the command ended.
+     */
+    private static final class Capture extends OutputStream {
         private final int cap;
         private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
-        long dropped;
+        private final CountDownLatch closed;
+        private long dropped;
 
-        Capture(int cap) {
+        Capture(int cap, CountDownLatch closed) {
             this.cap = cap;
+            this.closed = closed;
         }
 
-        void drain(InputStream in) {
-            byte[] buf = new byte[8192];
-            try {
-                int n;
-                while ((n = in.read(buf)) >= 0) {
-                    int keep = Math.max(0, Math.min(n, cap - kept.size()));
-                    kept.write(buf, 0, keep);
-                    dropped += n - keep;
-                }
-            } catch (IOException e) {
-                // channel closed under us (timeout): keep what we have
+        @Override
+        public synchronized void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            int keep = Math.max(0, Math.min(len, cap - kept.size()));
+            kept.write(b, off, keep);
+            dropped += len - keep;
+        }
+
+        @Override
+        public void close() {
+            if (closed != null) {
+                closed.countDown();
             }
         }
 
-        String text() {
+        boolean awaitClosed(Duration max) throws InterruptedException {
+            return closed.await(max.toNanos(), TimeUnit.NANOSECONDS);
+        }
+
+        synchronized String text() {
             return kept.toString(StandardCharsets.UTF_8);
+        }
+
+        synchronized long dropped() {
+            return dropped;
         }
     }
 }
