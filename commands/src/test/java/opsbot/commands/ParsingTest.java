@@ -74,7 +74,8 @@ class ParsingTest {
 
     @Test
     void typosGetSuggestions() {
-        assertEquals("unknown command 'fp': did you mean `fo`?", error("!fp -K c4"));
+        assertEquals("unknown command 'fi': did you mean `fo`?", error("!fi -K c4"));
+        assertEquals("unknown command 'fp' (!help lists them)", error("!fp -K c4"), "as near to up (uptime) as to fo");
         assertTrue(error("!fo -K compute44").contains("did you mean compute4?"));
         assertTrue(error("!fo -X c4").contains("unknown flag -X"));
         assertTrue(error("!fo").contains("missing HOST (usage: fo [-Kam] HOST)"));

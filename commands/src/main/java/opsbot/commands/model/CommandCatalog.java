@@ -5,7 +5,6 @@ import opsbot.config.CommandSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -45,7 +44,7 @@ public final class CommandCatalog {
     }
 
     public Lookup lookup(String typed) {
-        String w = typed.toLowerCase(Locale.ROOT);
+        String w = Names.key(typed); // a fullwidth "ｆｏ" from a phone is fo
         Object exact = byWord.get(w);
         if (exact != null) {
             return new Lookup.Found(exact);
@@ -65,7 +64,7 @@ public final class CommandCatalog {
         if (hits.size() > 1) {
             return new Lookup.Unknown("'" + shown + "' is ambiguous: " + String.join(", ", names));
         }
-        String near = Suggest.nearest(w, byWord.keySet());
+        String near = Suggest.nearest(w, byWord); // a name and its alias do not compete
         return new Lookup.Unknown("unknown command '" + shown + "'"
                 + (near != null ? ": did you mean `" + near + "`?" : " (!help lists them)"));
     }

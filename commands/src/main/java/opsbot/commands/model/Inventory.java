@@ -6,12 +6,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** The hosts opsbot knows, looked up by name or alias (case-insensitive), and their groups. */
+/**
+ * The hosts opsbot knows, looked up by name or alias, and their groups. Names are compared as {@link Names#key}:
+ * case-insensitive and NFKC-folded, so {@code compute４} typed in a phone's fullwidth mode is compute4.
+ */
 public final class Inventory {
     private final List<HostConfig> hosts;
     private final Map<String, HostConfig> byName = new LinkedHashMap<>();
@@ -52,7 +54,7 @@ public final class Inventory {
         if (h != null) {
             return h;
         }
-        String near = Suggest.nearest(key(word), byName.keySet());
+        String near = Suggest.nearest(key(word), byName);
         throw new LookupException("unknown host '" + Sanitize.forReply(word) + "'"
                 + (near != null ? ": did you mean " + near + "?" : " (!hosts lists them)"));
     }
@@ -80,6 +82,6 @@ public final class Inventory {
     }
 
     private static String key(String s) {
-        return s.toLowerCase(Locale.ROOT);
+        return Names.key(s);
     }
 }

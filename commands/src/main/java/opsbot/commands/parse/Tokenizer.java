@@ -1,11 +1,15 @@
 package opsbot.commands.parse;
 
+import opsbot.commands.model.Sanitize;
+
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Splits a command line into words, honouring "double" and 'single' quotes (no escapes: what is between
- * quotes is taken literally). Quotes only group; they never make a value more trusted.
+ * quotes is taken literally). Quotes only group; they never make a value more trusted. A line with a bidi
+ * embedding, override or isolate (U+202A–202E, U+2066–2069) is refused: it may be shown in the channel in
+ * another order than the one that would run.
  */
 public final class Tokenizer {
     private Tokenizer() {
@@ -16,6 +20,10 @@ public final class Tokenizer {
     }
 
     public static List<Word> split(String line) throws ParseException {
+        String bidi = Sanitize.bidiOverride(line);
+        if (bidi != null) {
+            throw new ParseException(bidiRefusal(bidi));
+        }
         List<Word> words = new ArrayList<>();
         StringBuilder cur = new StringBuilder();
         boolean inWord = false, quoted = false;
@@ -51,6 +59,12 @@ public final class Tokenizer {
             words.add(new Word(cur.toString(), quoted));
         }
         return words;
+    }
+
+    /** Why a line with a bidi control is not taken (also for free text, which is not split into words). */
+    public static String bidiRefusal(String codePoint) {
+        return "refused: the line has a bidi control character (" + codePoint + "), which can make it look"
+                + " different from what it says; type it again without";
     }
 
     /** The raw text after the first {@code n} words, for free-text arguments. */
