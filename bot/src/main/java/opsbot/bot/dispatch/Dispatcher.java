@@ -8,6 +8,8 @@ import opsbot.bot.incident.Feed;
 import opsbot.bot.incident.Incident;
 import opsbot.bot.incident.Incidents;
 import opsbot.bot.incident.Report;
+import opsbot.bot.outbox.Backoff;
+import opsbot.bot.outbox.Outbox;
 import opsbot.bot.store.Attempt;
 import opsbot.bot.store.Store;
 import opsbot.commands.model.Binder;
@@ -66,6 +68,7 @@ public final class Dispatcher implements AutoCloseable {
     private final Incidents incidents;
     private final IncidentCommands incidentCommands;
     private final Networks networks = new Networks();
+    private final Outbox outbox;
     private final Map<String, Addressing> addressing = new ConcurrentHashMap<>();
     private final Confirmations confirmations;
     private final Runs runs = new Runs();
@@ -89,7 +92,8 @@ public final class Dispatcher implements AutoCloseable {
         this.gate = Authorizer.failClosed(gate);
         this.builtins = new Builtins(catalog, inventory, gate);
         this.pager = new Pager(cfg.bot().pageLines());
-        this.incidents = new Incidents(store, Feed.all(cfg), networks::get, clock);
+        this.outbox = new Outbox(store, networks::get, clock, Backoff.DEFAULT);
+        this.incidents = new Incidents(store, Feed.all(cfg), outbox, clock);
         this.incidentCommands = new IncidentCommands(incidents, cfg.bot().timezone());
         this.confirmations = new Confirmations(clock, this::expired);
         this.rate = new RateLimiter(cfg.ssh() == null ? 20 : cfg.ssh().commandsPerMinute(), clock);
@@ -104,9 +108,15 @@ public final class Dispatcher implements AutoCloseable {
         return incidents;
     }
 
+    /** Everything the bot says unasked goes through here (incident feeds now; broadcasts later). */
+    public Outbox outbox() {
+        return outbox;
+    }
+
     public void attach(ChatNetwork network) {
         networks.add(network);
         network.start(this::handle);
+        outbox.attached(network.name()); // what waited for it (an outage, a restart) goes out now
     }
 
     /** Entry point for every line heard. Never throws: a failure becomes a one-line reply and a log entry. */
@@ -297,7 +307,9 @@ public final class Dispatcher implements AutoCloseable {
             refuse(in, caller, spec.name(), "denied", deny.reason());
             if (spec.kind() == Kind.CHANGE) {
                 // Someone tried to change something during an incident: the others should know.
-                incidents.log(EntryKind.DENIED, actor(in, caller), line + " — " + deny.reason().replaceFirst("^denied: ", ""));
+                // Strangers (not in people) are collapsed, so they cannot flood the log and both feeds.
+                incidents.denied(actor(in, caller), caller.person() == null ? personKey(in) : null,
+                        line + " — " + deny.reason().replaceFirst("^denied: ", ""));
             }
             networks.react(in, false);
             return;
@@ -447,6 +459,7 @@ public final class Dispatcher implements AutoCloseable {
         confirmations.close();
         runs.close();
         incidents.close(); // after the commands: their results are still logged and shown
+        outbox.close(); // sends what it can now; the rest after the next start
         networks.close();
         fanOut.close();
     }

@@ -20,20 +20,33 @@ final class EntryText {
         return new Message(plain, html);
     }
 
+    /**
+     * At most this many characters of an entry go into one Matrix event (summary plus detail): with HTML
+     * escaping and UTF-8 the event stays well under the homeserver's 64 KB limit, which would refuse it.
+     */
+    static final int MAX_CHARS = 4000;
+
     static Message threaded(Entry e, int detailLines) {
         String[] detail = e.detail().isEmpty() ? new String[0] : e.detail().split("\n", -1);
         int shown = Math.min(detail.length, detailLines);
-        StringBuilder plain = new StringBuilder(who(e)).append(' ').append(e.kind().verb).append(": ").append(e.summary());
+        String summary = cut(e.summary(), MAX_CHARS / 4);
+        StringBuilder plain = new StringBuilder(who(e)).append(' ').append(e.kind().verb).append(": ").append(summary);
         StringBuilder html = new StringBuilder("<b>").append(esc(who(e))).append("</b> ").append(esc(e.kind().verb))
                 .append(": ").append(e.kind() == EntryKind.COMMAND || e.kind() == EntryKind.CONFIRMED
-                        || e.kind() == EntryKind.DENIED ? "<code>" + esc(e.summary()) + "</code>" : esc(e.summary()));
+                        || e.kind() == EntryKind.DENIED ? "<code>" + esc(summary) + "</code>" : esc(summary));
         if (shown > 0) {
-            String body = String.join("\n", java.util.Arrays.copyOf(detail, shown));
+            String body = cut(String.join("\n", java.util.Arrays.copyOf(detail, shown)), MAX_CHARS - summary.length());
             String more = detail.length > shown ? "\n(+" + (detail.length - shown) + " lines in the report)" : "";
             plain.append('\n').append(body).append(more);
             html.append("<pre><code>").append(esc(body)).append("</code></pre>").append(esc(more.strip()));
         }
         return new Message(plain.toString(), html.toString());
+    }
+
+    private static String cut(String s, int max) {
+        if (s.length() <= max) return s;
+        int end = Math.max(0, Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max);
+        return s.substring(0, end) + "… (cut; all of it in the report)";
     }
 
     private static String who(Entry e) {

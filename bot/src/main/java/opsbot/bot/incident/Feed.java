@@ -14,4 +14,9 @@ public record Feed(String network, String target) {
         if (cfg.matrix() != null) cfg.matrix().incidentRooms().forEach(r -> f.add(new Feed("matrix", r)));
         return f;
     }
+
+    /** Whether entries are shown as a thread here (Matrix) rather than one line each (IRC). */
+    public boolean threaded() {
+        return network.equals("matrix");
+    }
 }

@@ -37,8 +37,23 @@ public final class IncidentStore {
     public record Change(Incident incident, Entry entry) {
     }
 
+    /**
+     * Runs inside the transaction that writes an entry, with the entry: whatever it writes (the outbox rows
+     * that show the entry in the feeds) is stored together with the entry, or not at all.
+     */
+    public interface Publisher {
+        Publisher NONE = (db, c) -> {
+        };
+
+        void publish(Connection db, Change c) throws SQLException;
+    }
+
     /** Opens an incident and writes its first entry (who opened it, and why). */
     public Change open(String title, Actor who, Instant at) {
+        return open(title, who, at, Publisher.NONE);
+    }
+
+    public Change open(String title, Actor who, Instant at, Publisher publisher) {
         String t = cut(title.strip(), 512);
         return store.transaction("open an incident", db -> {
             long id;
@@ -55,17 +70,33 @@ public final class IncidentStore {
                 }
             }
             Entry e = append(db, key(), id, EntryKind.OPENED, who, t, at);
-            return new Change(find(db, id).orElseThrow(), e);
+            return published(db, publisher, new Change(find(db, id).orElseThrow(), e));
         });
     }
 
     public Entry append(long incidentId, EntryKind kind, Actor who, String text, Instant at) {
+        return append(incidentId, kind, who, text, at, Publisher.NONE).entry();
+    }
+
+    public Change append(long incidentId, EntryKind kind, Actor who, String text, Instant at, Publisher publisher) {
         ChainKey key = key();
-        return store.transaction("write an incident entry", db -> append(db, key, incidentId, kind, who, text, at));
+        return store.transaction("write an incident entry", db -> {
+            Entry e = append(db, key, incidentId, kind, who, text, at);
+            return published(db, publisher, new Change(find(db, incidentId).orElseThrow(), e));
+        });
+    }
+
+    private static Change published(Connection db, Publisher publisher, Change c) throws SQLException {
+        publisher.publish(db, c);
+        return c;
     }
 
     /** Closes the incident, with an entry saying so. */
     public Change close(long incidentId, Actor who, String summary, Instant at) {
+        return close(incidentId, who, summary, at, Publisher.NONE);
+    }
+
+    public Change close(long incidentId, Actor who, String summary, Instant at, Publisher publisher) {
         return store.transaction("close an incident", db -> {
             String s = summary == null || summary.isBlank() ? null : cut(summary.strip(), 4096);
             Entry e = append(db, key(), incidentId, EntryKind.CLOSED, who, s == null ? "(no summary)" : s, at);
@@ -77,12 +108,16 @@ public final class IncidentStore {
                 p.setLong(4, incidentId);
                 p.executeUpdate();
             }
-            return new Change(find(db, incidentId).orElseThrow(), e);
+            return published(db, publisher, new Change(find(db, incidentId).orElseThrow(), e));
         });
     }
 
     /** Opens a closed incident again (an entry says so). */
     public Change reopen(long incidentId, Actor who, Instant at) {
+        return reopen(incidentId, who, at, Publisher.NONE);
+    }
+
+    public Change reopen(long incidentId, Actor who, Instant at, Publisher publisher) {
         return store.transaction("reopen an incident", db -> {
             Entry e = append(db, key(), incidentId, EntryKind.REOPENED, who, "reopened", at);
             try (PreparedStatement p = db.prepareStatement(
@@ -90,7 +125,7 @@ public final class IncidentStore {
                 p.setLong(1, incidentId);
                 p.executeUpdate();
             }
-            return new Change(find(db, incidentId).orElseThrow(), e);
+            return published(db, publisher, new Change(find(db, incidentId).orElseThrow(), e));
         });
     }
 
@@ -319,31 +354,39 @@ public final class IncidentStore {
 
     /** The network message an incident's thread hangs from in one room, if it was posted. */
     public Optional<String> threadRoot(long incidentId, String network, String place) {
-        return store.transaction("read a thread root", db -> {
-            try (PreparedStatement p = db.prepareStatement(
-                    "SELECT root FROM incident_threads WHERE incident_id=? AND network=? AND place=?")) {
-                p.setLong(1, incidentId);
-                p.setString(2, network);
-                p.setString(3, place);
-                try (ResultSet r = p.executeQuery()) {
-                    return r.next() ? Optional.of(r.getString(1)) : Optional.empty();
-                }
+        return store.transaction("read a thread root", db -> threadRoot(db, incidentId, network, place));
+    }
+
+    static Optional<String> threadRoot(Connection db, long incidentId, String network, String place) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement(
+                "SELECT root FROM incident_threads WHERE incident_id=? AND network=? AND place=?")) {
+            p.setLong(1, incidentId);
+            p.setString(2, network);
+            p.setString(3, place);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? Optional.of(r.getString(1)) : Optional.empty();
             }
-        });
+        }
     }
 
     public void setThreadRoot(long incidentId, String network, String place, String root) {
         store.transaction("write a thread root", db -> {
-            try (PreparedStatement p = db.prepareStatement(
-                    "INSERT INTO incident_threads (incident_id, network, place, root) VALUES (?,?,?,?)")) {
-                p.setLong(1, incidentId);
-                p.setString(2, network);
-                p.setString(3, place);
-                p.setString(4, root);
-                p.executeUpdate();
-            }
+            setThreadRoot(db, incidentId, network, place, root);
             return null;
         });
+    }
+
+    /** Records the root of an incident's thread in a room (once: a repeated root is ignored). */
+    static void setThreadRoot(Connection db, long incidentId, String network, String place, String root) throws SQLException {
+        if (threadRoot(db, incidentId, network, place).isPresent()) return;
+        try (PreparedStatement p = db.prepareStatement(
+                "INSERT INTO incident_threads (incident_id, network, place, root) VALUES (?,?,?,?)")) {
+            p.setLong(1, incidentId);
+            p.setString(2, network);
+            p.setString(3, place);
+            p.setString(4, root);
+            p.executeUpdate();
+        }
     }
 
     /** The incident whose thread hangs from {@code root} in that room, if any. */

@@ -1,49 +1,60 @@
 package opsbot.bot.incident;
 
-import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Message;
+import opsbot.bot.outbox.Item;
+import opsbot.bot.outbox.Outbox;
+import opsbot.bot.outbox.Target;
 import opsbot.bot.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * The incident thread: which incident is active, writing entries into the store's hash chain, and showing
  * each entry in every incident feed (a threaded reply on Matrix, one {@code [INC-7]} line on IRC).
  *
- * <p>Entries are stored first, then published in order by one feed thread, with retries: a homeserver that is
- * restarting delays the thread, it does not lose entries, and it never delays a command.
+ * <p>Each entry is written together with one outbox row per feed, in one transaction; the outbox's sender for
+ * that channel or room posts them in order and retries without giving up: a homeserver that is down, or a
+ * bot restart, delays the thread, it does not lose entries, and it never delays a command.
  */
 public final class Incidents implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Incidents.class);
     private static final String ACTIVE_KEY = "incident.active";
     private static final int DETAIL_LINES = 10;
-    private static final Duration GIVE_UP = Duration.ofMinutes(3);
+    private static final String ROOT_REF = "incident-root:";
 
     private final Store store;
     private final IncidentStore incidents;
     private final List<Feed> feeds;
-    private final Function<String, ChatNetwork> networks;
+    private final Outbox outbox;
     private final Clock clock;
-    /** One thread per feed: entries reach each feed in order, and a feed that is down holds up no other. */
-    private final Map<Feed, ExecutorService> feedThreads = new ConcurrentHashMap<>();
+    private final Denials denials;
+    /** Ends the strangers' denial windows on time (see {@link Denials}); one daemon thread, idle otherwise. */
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "incident-denials");
+        t.setDaemon(true);
+        return t;
+    });
 
-    public Incidents(Store store, List<Feed> feeds, Function<String, ChatNetwork> networks, Clock clock) {
+    public Incidents(Store store, List<Feed> feeds, Outbox outbox, Clock clock) {
         this.store = store;
         this.incidents = new IncidentStore(store);
         this.feeds = List.copyOf(feeds);
-        this.networks = networks;
+        this.outbox = outbox;
         this.clock = clock;
+        this.denials = new Denials(clock);
+        // A thread root that reached its room: later entries (and notes written in it) hang from it.
+        outbox.onSent(ROOT_REF, (db, row, id) -> IncidentStore.setThreadRoot(db,
+                Long.parseLong(row.ref().substring(ROOT_REF.length())), row.target().network(), row.target().place(), id));
     }
 
     public IncidentStore store() {
@@ -62,9 +73,9 @@ public final class Incidents implements AutoCloseable {
     }
 
     public synchronized Incident open(String title, Actor who) {
-        IncidentStore.Change c = incidents.open(title, who, clock.instant());
+        IncidentStore.Change c = incidents.open(title, who, clock.instant(), this::enqueue);
         store.setState(ACTIVE_KEY, Long.toString(c.incident().id()));
-        publish(c);
+        wake();
         return c.incident();
     }
 
@@ -83,15 +94,55 @@ public final class Incidents implements AutoCloseable {
     }
 
     public synchronized Entry log(Incident i, EntryKind kind, Actor who, String text) {
-        Entry e = incidents.append(i.id(), kind, who, text, clock.instant());
-        publish(new IncidentStore.Change(i, e));
+        Entry e = incidents.append(i.id(), kind, who, text, clock.instant(), this::enqueue).entry();
+        wake();
         return e;
+    }
+
+    /**
+     * A change command was denied: logged into the active incident, if one is open. Denials from a stranger
+     * ({@code strangerKey} not null: not in {@code people}) are collapsed per person and window (see
+     * {@link Denials}); people in {@code people} are logged one by one.
+     */
+    public void denied(Actor who, String strangerKey, String text) {
+        if (strangerKey == null) {
+            log(EntryKind.DENIED, who, text);
+            return;
+        }
+        if (active().isEmpty()) {
+            return; // denials are logged during incidents only
+        }
+        if (denials.windowEnded()) {
+            flushDenials(); // the timer may not have run yet: the old window's counts come first
+        }
+        Denials.Decision d = denials.denied(strangerKey, who, text);
+        if (d.windowOpened()) {
+            timer.schedule(this::flushDenialsSafely, Denials.WINDOW.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        if (d.logNow()) {
+            log(EntryKind.DENIED, who, text);
+        }
+    }
+
+    /** Ends the strangers' denial window now: their counted denials become entries (at most one each). */
+    public void flushDenials() {
+        for (Denials.Summary s : denials.endWindow()) {
+            log(EntryKind.DENIED, s.who(), s.text());
+        }
+    }
+
+    private void flushDenialsSafely() {
+        try {
+            flushDenials();
+        } catch (RuntimeException e) {
+            log.error("incident: cannot write the collapsed denials", e);
+        }
     }
 
     /** Closes {@code i}; the active incident is then the newest open one, if any (see {@link #active}). */
     public synchronized Incident close(Incident i, Actor who, String summary) {
-        IncidentStore.Change c = incidents.close(i.id(), who, summary, clock.instant());
-        publish(c);
+        IncidentStore.Change c = incidents.close(i.id(), who, summary, clock.instant(), this::enqueue);
+        wake();
         return c.incident();
     }
 
@@ -99,8 +150,8 @@ public final class Incidents implements AutoCloseable {
     public synchronized Incident use(Incident i, Actor who) {
         Incident now = i;
         if (!i.isOpen()) {
-            IncidentStore.Change c = incidents.reopen(i.id(), who, clock.instant());
-            publish(c);
+            IncidentStore.Change c = incidents.reopen(i.id(), who, clock.instant(), this::enqueue);
+            wake();
             now = c.incident();
         }
         store.setState(ACTIVE_KEY, Long.toString(i.id()));
@@ -120,89 +171,56 @@ public final class Incidents implements AutoCloseable {
         return incidents.incidentOfThread(network, place, root).flatMap(incidents::find);
     }
 
-    private void publish(IncidentStore.Change c) {
+    /**
+     * In the entry's own transaction: one outbox row per feed. On Matrix an incident is a thread: the first
+     * entry a room gets for an incident is preceded by the thread's root (which, for the opening entry, says
+     * it all); entries after it name the root's row until its event ID is known, then the ID.
+     */
+    private void enqueue(Connection db, IncidentStore.Change c) throws SQLException {
+        Incident i = c.incident();
+        Entry e = c.entry();
         for (Feed f : feeds) {
-            thread(f).execute(() -> deliver(f, c.incident(), c.entry()));
-        }
-    }
-
-    private ExecutorService thread(Feed f) {
-        return feedThreads.computeIfAbsent(f, k -> Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "incident-feed " + k.network() + " " + k.target());
-            t.setDaemon(true);
-            return t;
-        }));
-    }
-
-    /** Runs on the feed's thread, so entries reach each feed in order. */
-    private void deliver(Feed f, Incident i, Entry e) {
-        long deadline = System.nanoTime() + GIVE_UP.toNanos();
-        long backoff = 500;
-        while (true) {
-            ChatNetwork net = networks.apply(f.network());
-            try {
-                if (net == null) {
-                    return; // not attached (e.g. a test with only one network)
-                }
-                if (!net.hasThreads()) {
-                    net.post(f.target(), Message.plain(EntryText.line(i, e)), null, null);
-                    return;
-                }
-                String root = incidents.threadRoot(i.id(), f.network(), f.target()).orElse(null);
-                if (root == null) {
-                    root = net.post(f.target(), EntryText.root(i, e.kind() != EntryKind.OPENED), null, key(i, 0, f));
-                    incidents.setThreadRoot(i.id(), f.network(), f.target(), root);
-                    if (e.kind() == EntryKind.OPENED) {
-                        return; // the root says it
-                    }
-                }
-                net.post(f.target(), EntryText.threaded(e, DETAIL_LINES), root, key(i, e.seq(), f));
-                return;
-            } catch (RuntimeException ex) {
-                if (System.nanoTime() > deadline) {
-                    log.error("incident: gave up showing {} entry {} in {} {}: {}", i.tag(), e.seq(), f.network(),
-                            f.target(), ex.toString());
-                    return;
-                }
-                log.warn("incident: cannot show {} entry {} in {} {} ({}); retrying in {} ms", i.tag(), e.seq(),
-                        f.network(), f.target(), ex.toString(), backoff);
-                try {
-                    Thread.sleep(backoff);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-                backoff = Math.min(backoff * 2, 10_000);
+            Target t = new Target(f.network(), f.target());
+            String key = key(i, e.seq());
+            if (!f.threaded()) {
+                outbox.enqueue(db, Item.of(t, key, Message.plain(EntryText.line(i, e))));
+                continue;
             }
+            String root = IncidentStore.threadRoot(db, i.id(), f.network(), f.target()).orElse(null);
+            String rootKey = key(i, 0);
+            if (root == null && !outbox.has(db, t, rootKey)) {
+                outbox.enqueue(db, new Item(t, rootKey, EntryText.root(i, e.kind() != EntryKind.OPENED), null, null,
+                        ROOT_REF + i.id()));
+                if (e.kind() == EntryKind.OPENED) {
+                    continue; // the root says it
+                }
+            }
+            outbox.enqueue(db, new Item(t, key, EntryText.threaded(e, DETAIL_LINES), root, root == null ? rootKey : null, null));
         }
     }
 
-    /** One name per entry and room, so a retried post lands once. */
-    private static String key(Incident i, int seq, Feed f) {
-        return "inc" + i.id() + "-" + seq + "-" + Integer.toHexString(f.target().hashCode());
+    private void wake() {
+        feeds.forEach(f -> outbox.wake(new Target(f.network(), f.target())));
     }
 
-    /** Waits until everything logged so far has been shown (tests). */
-    public void flush(Duration max) throws InterruptedException {
-        long end = System.nanoTime() + max.toNanos();
-        for (Feed f : feeds) {
-            var done = new java.util.concurrent.CountDownLatch(1);
-            thread(f).execute(done::countDown);
-            done.await(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
-        }
+    /** One name per entry (unique within a feed's target; the outbox makes it unique for the network). */
+    private static String key(Incident i, int seq) {
+        return "inc" + i.id() + "-" + seq;
     }
 
+    /** Waits until everything logged so far has been shown in every feed (tests); false if {@code max} passed. */
+    public boolean flush(Duration max) throws InterruptedException {
+        return outbox.awaitSent(feeds.stream().map(f -> new Target(f.network(), f.target())).toList(), max);
+    }
+
+    /** Writes the strangers' counted denials, so none is lost at a stop; the outbox is closed by its owner. */
     @Override
     public void close() {
-        feedThreads.values().forEach(ExecutorService::shutdown);
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        for (ExecutorService t : feedThreads.values()) {
-            try {
-                if (!t.awaitTermination(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS)) t.shutdownNow();
-            } catch (InterruptedException e) {
-                t.shutdownNow();
-                Thread.currentThread().interrupt();
-            }
+        timer.shutdownNow();
+        try {
+            flushDenials();
+        } catch (RuntimeException e) {
+            log.error("incident: cannot write the collapsed denials at stop", e);
         }
     }
 }

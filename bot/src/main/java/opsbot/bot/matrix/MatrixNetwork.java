@@ -12,7 +12,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -45,14 +48,20 @@ public final class MatrixNetwork implements ChatNetwork {
             + "\"account_data\":{\"types\":[]},\"state\":{\"lazy_load_members\":true}}}";
 
     private static final String GAP_FILTER = "{\"types\":[\"m.room.message\",\"m.room.member\"]}";
-    private static final int GAP_PAGES = 10;
-    private static final int GAP_PAGE_SIZE = 100;
+    /**
+     * How much of a gap is read back, newest first: at most this many events and bytes (of event JSON). A
+     * page of 50 events is at most ~3.3 MB (events are limited to 64 KB), so the first page always fits.
+     */
+    static final int GAP_EVENTS = 1000;
+    static final long GAP_BYTES = 4L << 20;
+    static final int GAP_PAGE_SIZE = 50;
 
     /** How long after a failed join a configured room is tried again (an invite is taken at once). */
     private static final Duration REJOIN = Duration.ofMinutes(5);
 
     private final MatrixConfig cfg;
     private final MatrixClient client;
+    private final Clock clock;
     private final Function<String, String> loadToken;
     private final BiConsumer<String, String> saveToken;
     private final Map<String, String> nameById = new ConcurrentHashMap<>();
@@ -64,7 +73,14 @@ public final class MatrixNetwork implements ChatNetwork {
     private volatile Thread loop;
 
     public MatrixNetwork(MatrixConfig cfg, Function<String, String> loadToken, BiConsumer<String, String> saveToken) {
+        this(cfg, loadToken, saveToken, Clock.systemUTC());
+    }
+
+    /** {@code clock} judges the age of an event that does not carry the homeserver's own age of it. */
+    public MatrixNetwork(MatrixConfig cfg, Function<String, String> loadToken, BiConsumer<String, String> saveToken,
+                         Clock clock) {
         this.cfg = cfg;
+        this.clock = clock;
         this.client = new MatrixClient(URI.create(cfg.homeserver()));
         this.loadToken = loadToken;
         this.saveToken = saveToken;
@@ -230,53 +246,147 @@ public final class MatrixNetwork implements ChatNetwork {
             int start = afterOwnJoin(events);
             if (start == 0 && timeline.path("limited").asBoolean(false) && timeline.hasNonNull("prev_batch")) {
                 // (with the bot's join in this batch, whatever came before it is not for the bot anyway)
-                List<JsonNode> missed = gap(room.getKey(), timeline.path("prev_batch").asText(), from);
-                events.addAll(0, missed);
-                start = afterOwnJoin(events);
+                readGap(room.getKey(), timeline.path("prev_batch").asText(), from, ev -> hand(name, ev, inbox));
             }
             for (JsonNode ev : events.subList(start, events.size())) {
-                if (!ev.path("type").asText().equals("m.room.message")) continue;
-                String sender = ev.path("sender").asText();
-                if (sender.equals(client.userId())) continue;
-                JsonNode content = ev.path("content");
-                String msgtype = content.path("msgtype").asText();
-                if (!msgtype.equals("m.text")) continue; // notices are other bots talking
-                String nick = sender.substring(1, sender.indexOf(':') > 0 ? sender.indexOf(':') : sender.length());
-                JsonNode rel = content.path("m.relates_to");
-                String thread = rel.path("rel_type").asText().equals("m.thread") ? rel.path("event_id").asText(null) : null;
-                // The server's own age of the event: no trust in two clocks agreeing.
-                Duration delay = Duration.ofMillis(ev.path("unsigned").path("age").asLong(0));
-                inbox.accept(new Inbound(name(), name, nick, new Identity.MatrixUser(sender), content.path("body").asText(),
-                        ev.path("event_id").asText(null), thread, delay));
+                hand(name, ev, inbox);
             }
         });
     }
 
     /**
-     * The messages a limited sync left out (more than the timeline limit were said since {@code from}, as
-     * after the bot was away), oldest first. They are delivered with their age: commands among them are
-     * too old to run, but notes written in an incident thread meanwhile are not lost. Bounded, so a bot
-     * away for a week does not page through the week.
+     * One timeline event to the dispatcher, if it is something a person said: a new {@code m.text} message.
+     * Not the bot's own, not notices (other bots talking), and never an edit ({@code m.replace}): an edit's
+     * body is whatever the editing client put there, with or without the usual "* " prefix, and a command is
+     * what was typed as a new message, not what an old one was changed into.
      */
-    private List<JsonNode> gap(String roomId, String prevBatch, String from) {
-        List<JsonNode> missed = new ArrayList<>();
-        String page = prevBatch;
+    private void hand(String room, JsonNode ev, Consumer<Inbound> inbox) {
+        if (!ev.path("type").asText().equals("m.room.message")) return;
+        String sender = ev.path("sender").asText();
+        if (sender.equals(client.userId())) return;
+        JsonNode content = ev.path("content");
+        if (!content.path("msgtype").asText().equals("m.text")) return; // notices are other bots talking
+        JsonNode rel = content.path("m.relates_to");
+        if (rel.path("rel_type").asText().equals("m.replace") || content.has("m.new_content")) {
+            log.info("matrix: {} edited a message in {}; edits are neither commands nor notes", sender, room);
+            return;
+        }
+        Duration delay = age(ev, clock.instant());
+        if (delay == null) {
+            log.warn("matrix: an event from {} in {} has neither an age nor a timestamp; ignored", sender, room);
+            return;
+        }
+        String nick = sender.substring(1, sender.indexOf(':') > 0 ? sender.indexOf(':') : sender.length());
+        String thread = rel.path("rel_type").asText().equals("m.thread") ? rel.path("event_id").asText(null) : null;
+        inbox.accept(new Inbound(name(), room, nick, new Identity.MatrixUser(sender), content.path("body").asText(),
+                ev.path("event_id").asText(null), thread, delay));
+    }
+
+    /**
+     * How long ago an event was sent: the homeserver's own {@code unsigned.age} when it gives one (no trust
+     * in two clocks agreeing), else {@code origin_server_ts} against the bot's clock; null when the event
+     * has neither (it is then not taken at all: never as fresh).
+     */
+    static Duration age(JsonNode ev, Instant now) {
+        JsonNode age = ev.path("unsigned").path("age");
+        if (age.isIntegralNumber()) {
+            return Duration.ofMillis(Math.max(0, age.asLong()));
+        }
+        JsonNode ts = ev.path("origin_server_ts");
+        if (ts.isIntegralNumber()) {
+            Duration d = Duration.between(Instant.ofEpochMilli(ts.asLong()), now);
+            return d.isNegative() ? Duration.ZERO : d;
+        }
+        return null;
+    }
+
+    /**
+     * The messages a limited sync left out (more than the timeline limit were said since {@code from}, as
+     * after the bot was away), handed to {@code each} oldest first. They are delivered with their age:
+     * commands among them are too old to run, but notes written in an incident thread meanwhile are not lost.
+     *
+     * <p>Bounded by {@link #GAP_EVENTS} and {@link #GAP_BYTES}, newest first, so a bot away for a week does
+     * not page through the week; and never more than one page in memory: the walk back keeps only the token
+     * each page was read from (and stops at the bot's own join), then each page is read again, oldest first,
+     * and handed on. When the bound cuts, the log and one line in the room say so.
+     */
+    private void readGap(String roomId, String prevBatch, String from, Consumer<JsonNode> each) {
+        List<String> pages = new ArrayList<>();
+        String joinId = null;
+        boolean cut = false;
+        int count = 0;
+        long bytes = 0;
         try {
-            for (int i = 0; i < GAP_PAGES && page != null; i++) {
-                JsonNode r = client.messagesBefore(roomId, page, from, GAP_PAGE_SIZE, GAP_FILTER);
-                r.path("chunk").forEach(missed::add);
-                page = r.path("chunk").isEmpty() ? null : r.path("end").asText(null);
-            }
-            if (page != null) {
-                log.warn("matrix: more than {} messages missed in {}; older ones are not read", missed.size(), roomId);
+            String page = prevBatch;
+            while (page != null) {
+                if (count >= GAP_EVENTS) {
+                    cut = !client.messagesBefore(roomId, page, from, 1, GAP_FILTER).path("chunk").isEmpty();
+                    break;
+                }
+                JsonNode r = client.messagesBefore(roomId, page, from, Math.min(GAP_PAGE_SIZE, GAP_EVENTS - count), GAP_FILTER);
+                JsonNode chunk = r.path("chunk");
+                if (chunk.isEmpty()) break;
+                long size = chunk.toString().getBytes(StandardCharsets.UTF_8).length;
+                if (bytes + size > GAP_BYTES) {
+                    cut = true;
+                    break;
+                }
+                pages.add(page);
+                count += chunk.size();
+                bytes += size;
+                for (JsonNode ev : chunk) { // newest first: the newest join of the bot's is where the gap starts
+                    if (isOwnJoin(ev)) {
+                        joinId = ev.path("event_id").asText();
+                        break;
+                    }
+                }
+                if (joinId != null) break;
+                page = r.path("end").asText(null);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return;
         } catch (Exception e) {
             log.warn("matrix: cannot read the messages missed in {}: {}", roomId, e.toString());
+            if (pages.isEmpty()) return; // else: what was found is still handed on
+            cut = true;
         }
-        Collections.reverse(missed);
-        return missed;
+        if (cut) {
+            log.warn("matrix: more was said in {} while away than is read back ({} messages, {} KB); older ones are"
+                    + " not read", roomId, count, bytes >> 10);
+            try {
+                client.send(roomId, "m.notice", "More was said here while I was away than I read back: I read the newest "
+                        + count + " messages (" + (bytes >> 10) + " KB); anything older was not seen. Repeat what still"
+                        + " matters.", null);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                log.warn("matrix: cannot say so in {}: {}", roomId, e.toString());
+            }
+        }
+        boolean skipping = joinId != null;
+        for (int k = pages.size() - 1; k >= 0; k--) {
+            List<JsonNode> chunk = new ArrayList<>(GAP_PAGE_SIZE);
+            try {
+                client.messagesBefore(roomId, pages.get(k), from, GAP_PAGE_SIZE, GAP_FILTER).path("chunk").forEach(chunk::add);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                log.warn("matrix: cannot read the messages missed in {} again: {}; {} older pages were handed on, the"
+                        + " newer ones are lost", roomId, e.toString(), pages.size() - 1 - k);
+                return;
+            }
+            Collections.reverse(chunk);
+            for (JsonNode ev : chunk) {
+                if (skipping) {
+                    skipping = !ev.path("event_id").asText().equals(joinId); // up to and with the bot's join
+                    continue;
+                }
+                each.accept(ev);
+            }
+        }
     }
 
     /**
@@ -287,14 +397,17 @@ public final class MatrixNetwork implements ChatNetwork {
     private int afterOwnJoin(List<JsonNode> events) {
         int start = 0;
         for (int k = 0; k < events.size(); k++) {
-            JsonNode ev = events.get(k);
-            if (ev.path("type").asText().equals("m.room.member") && ev.path("state_key").asText().equals(client.userId())
-                    && ev.path("content").path("membership").asText().equals("join")
-                    && !ev.path("unsigned").path("prev_content").path("membership").asText().equals("join")) {
-                start = k + 1; // a join, not a profile change
+            if (isOwnJoin(events.get(k))) {
+                start = k + 1;
             }
         }
         return start;
+    }
+
+    private boolean isOwnJoin(JsonNode ev) {
+        return ev.path("type").asText().equals("m.room.member") && ev.path("state_key").asText().equals(client.userId())
+                && ev.path("content").path("membership").asText().equals("join")
+                && !ev.path("unsigned").path("prev_content").path("membership").asText().equals("join"); // not a profile change
     }
 
     @Override
@@ -327,6 +440,12 @@ public final class MatrixNetwork implements ChatNetwork {
 
     @Override
     public String post(String target, Message message, String thread, String key) {
+        if (client.accessToken() == null) {
+            throw new PostFailed("not logged in to the homeserver (yet)", null);
+        }
+        if (!idByName.containsKey(target) && !nameById.containsKey(target)) {
+            throw new PostFailed("not in " + target + " (yet)", null);
+        }
         String roomId = idByName.getOrDefault(target, target);
         ObjectNode content = MatrixClient.message("m.notice", message.plain(), message.html());
         if (thread != null) {

@@ -308,4 +308,48 @@ class DispatcherTest {
         assertEquals(List.of("compute1: uptime"), ran);
         assertEquals(2, store.recent(10).stream().filter(a -> "stale".equals(a.decision())).count());
     }
+
+    /**
+     * Strangers (not in people) cannot flood the incident log and both feeds: 200 denied change commands
+     * from one anonymous nick are one entry, then one "×199 more" when the window ends; 200 from 200 nicks
+     * are five entries of their own and one count for the rest. People in people are still logged one by one.
+     */
+    @Test
+    void deniedChangeCommandsFromStrangersAreCollapsed() throws Exception {
+        openIncident("imap2 slow");
+        var entries = dispatcher.incidents().store();
+        for (int i = 0; i < 200; i++) {
+            dispatcher.handle(new Inbound("irc", "#mail", "eve", null, "!fo -m c4"));
+        }
+        assertEquals(200, store.recent(300).stream().filter(a -> "denied".equals(a.decision())).count(),
+                "every attempt is still in the attempts table");
+        assertTrue(dispatcher.incidents().flush(Duration.ofSeconds(5)));
+        assertEquals(List.of("opened", "denied"), entries.entries(1).stream().map(e -> e.kind().verb).toList());
+        assertEquals("#incidents [INC-1] alice@irc opened: imap2 slow", fed());
+        assertEquals("#incidents [INC-1] eve (not logged in)@irc denied: fo -m c4 — `fo` needs operator; you are not"
+                + " logged in to services", fed());
+        assertEquals(0, feed.size(), "one line on IRC for 200 denials so far");
+
+        dispatcher.incidents().flushDenials(); // the window's end
+        assertTrue(dispatcher.incidents().flush(Duration.ofSeconds(5)));
+        assertEquals("#incidents [INC-1] eve (not logged in)@irc denied: ×199 more within 5m (last: fo -m c4 — `fo`"
+                + " needs operator; you are not logged in to services)", fed());
+        assertEquals(3, entries.entries(1).size());
+
+        for (int i = 0; i < 200; i++) {
+            dispatcher.handle(new Inbound("matrix", "!inc:x", "m" + i, "@m" + i + ":evil", "!fo -K c4", "$d" + i, null));
+        }
+        dispatcher.incidents().flushDenials();
+        assertTrue(dispatcher.incidents().flush(Duration.ofSeconds(5)));
+        List<String> texts = entries.entries(1).stream().skip(3).map(e -> e.person() + ": " + e.text()).toList();
+        assertEquals(6, texts.size(), "five strangers by name, one count for the rest: " + texts);
+        assertTrue(texts.get(0).startsWith("@m0:evil: fo -K c4 — "), texts.get(0));
+        assertTrue(texts.get(5).startsWith("unknown senders: ×195 within 5m from 195 more senders not in people (e.g."
+                + " @m5:evil, @m6:evil, @m7:evil; last: fo -K c4"), texts.get(5));
+
+        say("carol", "#ops", "!fo -m c4");
+        say("carol", "#ops", "!fo -m c4");
+        assertEquals(2, entries.entries(1).stream().filter(e -> e.person().equals("carol")).count(),
+                "people in people are logged one by one");
+    }
 }

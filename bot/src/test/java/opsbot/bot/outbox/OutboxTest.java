@@ -1,0 +1,170 @@
+package opsbot.bot.outbox;
+
+import opsbot.bot.chat.ChatNetwork;
+import opsbot.bot.chat.Inbound;
+import opsbot.bot.chat.Message;
+import opsbot.bot.store.Store;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The outbox against a fake network that fails on purpose: order, once, never given up, across a restart. */
+class OutboxTest {
+    private static final Duration T = Duration.ofSeconds(10);
+    private static final Backoff FAST = new Backoff(Duration.ofMillis(2), Duration.ofMillis(20));
+    private final Target a = new Target("fake", "#a");
+    private final Target b = new Target("fake", "#b");
+
+    @TempDir
+    Path dir;
+    private Store store;
+    private final List<Outbox> outboxes = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        store = new Store("jdbc:h2:file:" + dir.resolve("db"), null, null);
+    }
+
+    @AfterEach
+    void tearDown() {
+        outboxes.forEach(Outbox::close);
+        store.close();
+    }
+
+    /** A network whose posts to the places in {@code failing} fail, each post counted. */
+    static final class FakeNetwork implements ChatNetwork {
+        record Post(String place, String body, String thread, String key) {
+        }
+
+        final List<Post> attempts = new CopyOnWriteArrayList<>();
+        final List<Post> delivered = new CopyOnWriteArrayList<>();
+        final Set<String> failing = ConcurrentHashMap.newKeySet();
+        final AtomicInteger failFirst = new AtomicInteger();
+        final AtomicInteger ids = new AtomicInteger();
+
+        public String name() { return "fake"; }
+        public void start(Consumer<Inbound> inbox) { }
+        public void send(String target, List<String> lines) { throw new AssertionError("the outbox posts"); }
+        public String selfName() { return "opsbot"; }
+        public void close() { }
+
+        @Override
+        public String post(String target, Message m, String thread, String key) {
+            Post p = new Post(target, m.plain(), thread, key);
+            attempts.add(p);
+            if (failing.contains(target) || failFirst.getAndDecrement() > 0) {
+                throw new PostFailed("down", null);
+            }
+            // Like a Matrix transaction ID: the same key again is the same message, not a second one.
+            if (delivered.stream().noneMatch(d -> d.key().equals(key))) delivered.add(p);
+            return "$" + ids.incrementAndGet();
+        }
+
+        List<String> bodies(String place) {
+            return delivered.stream().filter(p -> p.place().equals(place)).map(Post::body).toList();
+        }
+    }
+
+    private Outbox outbox(FakeNetwork net) {
+        Outbox o = new Outbox(store, n -> n.equals("fake") ? net : null, Clock.systemUTC(), FAST);
+        outboxes.add(o);
+        return o;
+    }
+
+    @Test
+    void failsNTimesThenDeliversEachOnceInOrderWithOneKeyPerMessage() throws Exception {
+        FakeNetwork net = new FakeNetwork();
+        net.failFirst.set(7);
+        Outbox o = outbox(net);
+        for (int i = 1; i <= 5; i++) o.enqueue(Item.of(a, "m" + i, Message.plain("message " + i)));
+        assertTrue(o.awaitSent(List.of(a), T), "all sent");
+        assertEquals(List.of("message 1", "message 2", "message 3", "message 4", "message 5"), net.bodies("#a"));
+        assertEquals(12, net.attempts.size(), "7 failures, then 5 posts: the next is not tried before the one ahead");
+        assertEquals(1, net.attempts.subList(0, 8).stream().map(FakeNetwork.Post::key).distinct().count(),
+                "every retry of the first message carries the same key");
+        assertEquals(5, net.attempts.stream().map(FakeNetwork.Post::key).distinct().count());
+        assertFalse(o.enqueue(Item.of(a, "m3", Message.plain("message 3 again"))), "a key is enqueued once");
+        assertTrue(o.awaitSent(List.of(a), T));
+        assertEquals(5, net.bodies("#a").size());
+    }
+
+    @Test
+    void aTargetThatIsDownHoldsUpNoOtherAndIsNeverGivenUp() throws Exception {
+        FakeNetwork net = new FakeNetwork();
+        net.failing.add("#a");
+        Outbox o = outbox(net);
+        o.enqueue(Item.of(a, "a1", Message.plain("to a")));
+        o.enqueue(Item.of(b, "b1", Message.plain("to b")));
+        assertTrue(o.awaitSent(List.of(b), T), "#b is served while #a is down");
+        TestWait.until("many failed attempts at #a", () -> net.attempts.stream().filter(p -> p.place().equals("#a")).count() >= 100, T);
+        Row stuck = o.pending(List.of(a)).get(0);
+        assertTrue(stuck.attempts() >= 99, "attempts counted: " + stuck.attempts());
+        assertEquals("down", stuck.lastError());
+        net.failing.clear(); // back
+        assertTrue(o.awaitSent(List.of(a), T), "still sent after 100 failures");
+        assertEquals(List.of("to a"), net.bodies("#a"));
+    }
+
+    @Test
+    void pendingRowsAreSentAfterARestartInOrderAndOnce() throws Exception {
+        FakeNetwork net = new FakeNetwork();
+        net.failing.add("#a");
+        Outbox first = outbox(net);
+        for (int i = 1; i <= 3; i++) first.enqueue(Item.of(a, "r" + i, Message.plain("row " + i)));
+        TestWait.until("a failed attempt", () -> !net.attempts.isEmpty(), T);
+        first.close();
+        int tried = net.attempts.size();
+        assertEquals(3, first.pending(List.of(a)).size(), "nothing lost when stopping while the target is down");
+
+        net.failing.clear();
+        Outbox second = outbox(net); // a new start on the same store
+        assertEquals(tried, net.attempts.size(), "nothing is sent before the network is attached");
+        second.attached("fake");
+        assertTrue(second.awaitSent(List.of(a), T));
+        assertEquals(List.of("row 1", "row 2", "row 3"), net.bodies("#a"));
+        assertEquals(1, net.attempts.stream().skip(tried).filter(p -> p.body().equals("row 1")).count(), "sent once");
+    }
+
+    @Test
+    void aMessageThatNamesItsThreadRootByKeyIsPostedInThatThread() throws Exception {
+        FakeNetwork net = new FakeNetwork();
+        Outbox o = outbox(net);
+        List<String> roots = new CopyOnWriteArrayList<>();
+        o.onSent("thread-root:", (db, row, id) -> roots.add(row.ref() + "=" + id));
+        net.failing.add("#a"); // both are queued before the root's ID can be known
+        o.enqueue(new Item(a, "root", Message.plain("root"), null, null, "thread-root:7"));
+        o.enqueue(new Item(a, "reply", Message.plain("reply"), null, "root", null));
+        TestWait.until("a failed attempt", () -> !net.attempts.isEmpty(), T);
+        net.failing.clear();
+        assertTrue(o.awaitSent(List.of(a), T));
+        FakeNetwork.Post root = net.delivered.get(0), reply = net.delivered.get(1);
+        assertNull(root.thread());
+        assertEquals(List.of("thread-root:7=$1"), roots, "the producer learns the root's ID, in the same transaction");
+        assertEquals("$1", reply.thread(), "the reply hangs from the root's ID");
+    }
+
+    /** Await with a deadline (no sleeps as assertions). */
+    static final class TestWait {
+        static void until(String what, java.util.function.BooleanSupplier ok, Duration max) throws InterruptedException {
+            long end = System.nanoTime() + max.toNanos();
+            while (!ok.getAsBoolean()) {
+                if (System.nanoTime() > end) throw new AssertionError(what + " did not happen within " + max);
+                Thread.sleep(5);
+            }
+        }
+    }
+}
