@@ -73,6 +73,9 @@ public final class Dispatcher implements AutoCloseable {
     private final Confirmations confirmations;
     private final Runs runs = new Runs();
     private final RateLimiter rate;
+    /** Lines heard, off the networks' I/O threads: one lane per person and place, in the order said. */
+    private final Lanes<Inbound> lanes = new Lanes<>(LANE_WAITING, LANES_TOTAL, Dispatcher::personKey, this::handle, this::busy);
+    private static final int LANE_WAITING = 16, LANES_TOTAL = 1024;
 
     public Dispatcher(OpsbotConfig cfg, Store store, FanOut fanOut, Clock clock) {
         this(cfg, store, fanOut, clock, gate(cfg));
@@ -115,8 +118,22 @@ public final class Dispatcher implements AutoCloseable {
 
     public void attach(ChatNetwork network) {
         networks.add(network);
-        network.start(this::handle);
+        network.start(lanes::submit);
         outbox.attached(network.name()); // what waited for it (an outage, a restart) goes out now
+    }
+
+    /** A line over the lanes' bounds: a command gets one line saying it was not taken; chat is only logged. */
+    private boolean busy(Inbound in) {
+        String text = addressing.computeIfAbsent(networks.selfName(in.network()), s -> new Addressing(cfg.bot().prefix(), s))
+                .commandText(in.text(), in.isPrivate());
+        if (text == null) {
+            return false;
+        }
+        log.warn("{} {}: busy, not taken from {}: {}", in.network(), in.replyTarget(), in.nick(), logSafe(text));
+        // Answered off the caller's thread: that is the network's I/O thread, and a reply may block.
+        runs.start(() -> networks.reply(in, List.of("busy: your earlier commands are still being handled; not taken: \""
+                + shown(text) + "\" (say it again in a moment)")));
+        return true;
     }
 
     /** Entry point for every line heard. Never throws: a failure becomes a one-line reply and a log entry. */
@@ -451,11 +468,13 @@ public final class Dispatcher implements AutoCloseable {
 
     /** Waits until every command started so far has finished (the demo's end of input, tests). */
     public void awaitIdle(Duration max) throws InterruptedException {
+        lanes.awaitIdle(max);
         runs.awaitIdle(max);
     }
 
     @Override
     public void close() {
+        lanes.close();
         confirmations.close();
         runs.close();
         incidents.close(); // after the commands: their results are still logged and shown

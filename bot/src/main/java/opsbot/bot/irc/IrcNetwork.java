@@ -10,15 +10,18 @@ import org.kitteh.irc.client.library.element.MessageTag;
 import org.kitteh.irc.client.library.element.User;
 import org.kitteh.irc.client.library.event.channel.ChannelJoinEvent;
 import org.kitteh.irc.client.library.event.channel.ChannelKickEvent;
-import org.kitteh.irc.client.library.event.channel.ChannelPartEvent;
 import org.kitteh.irc.client.library.event.channel.ChannelMessageEvent;
+import org.kitteh.irc.client.library.event.channel.ChannelPartEvent;
 import org.kitteh.irc.client.library.event.client.ClientNegotiationCompleteEvent;
+import org.kitteh.irc.client.library.event.client.ClientReceiveCommandEvent;
 import org.kitteh.irc.client.library.event.client.ClientReceiveNumericEvent;
 import org.kitteh.irc.client.library.event.connection.ClientConnectionEndedEvent;
+import org.kitteh.irc.client.library.event.connection.ClientConnectionEstablishedEvent;
 import org.kitteh.irc.client.library.event.helper.ServerMessageEvent;
 import org.kitteh.irc.client.library.event.user.PrivateMessageEvent;
-import org.kitteh.irc.client.library.event.user.WhoisEvent;
+import org.kitteh.irc.client.library.feature.CapabilityManager;
 import org.kitteh.irc.client.library.feature.auth.SaslPlain;
+import org.kitteh.irc.client.library.feature.filter.CommandFilter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,10 +30,10 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,26 +42,46 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * IRC through KittehIRCClientLib: TLS with hostname verification (Netty 4.2), SASL PLAIN, auto-join,
- * reconnect with capped exponential backoff forever, paced output.
+ * IRC through KittehIRCClientLib, with its public API only: TLS with hostname verification (Netty 4.2),
+ * SASL PLAIN, reconnect with capped exponential backoff forever, paced output.
+ *
+ * <p>Login first: with SASL configured the bot joins no channel until the server says it is logged in to
+ * services. A login that fails, is refused, or cannot even be tried (the server offers no SASL, as while
+ * services are down) is logged with its reason, and the bot disconnects and tries again with the same
+ * backoff as any reconnect, until it succeeds. The channels are joined by opsbot itself (not Kitteh's
+ * auto-join, which would join at registration whatever the login).
  *
  * <p>Identity: the sender's services account from the IRCv3 {@code account} message tag. When the server
- * does not offer {@code account-tag}, the account tracked from extended-join / account-notify is used, and
- * failing that a WHOIS. No account means anonymous, whatever the nick.
+ * does not offer {@code account-tag}, the account Kitteh tracks (extended-join, WHOX) is used only while
+ * {@code account-notify} keeps it current; otherwise the server is asked with WHOIS, and the answer is bound
+ * to the line that asked (see {@link WhoisGate}). No account means anonymous, whatever the nick.
+ *
+ * <p>Threads: chat lines reach opsbot through Kitteh's events, on Kitteh's input thread, and are handed on
+ * at once (the dispatcher's lanes): nothing slow ever runs on the thread that reads the connection.
  */
 public final class IrcNetwork implements ChatNetwork {
     private static final Logger log = LoggerFactory.getLogger(IrcNetwork.class);
-    private static final long WHOIS_WAIT_MS = 3000;
+    private static final Duration WHOIS_WAIT = Duration.ofSeconds(3);
+    /** A connection that is not registered this long after it was made (e.g. SASL never answered) is retried. */
+    private static final Duration REGISTRATION_WAIT = Duration.ofSeconds(30);
+    private final Duration registrationWait;
+    /** Of one reply, this many IRC lines are urgent; the rest of a longer one is bulk (see {@link PacedSender}). */
+    static final int URGENT_LINES = 4;
 
     private final IrcConfig cfg;
     private final Client client;
     private final Set<String> joined = ConcurrentHashMap.newKeySet();
-    private final ConcurrentHashMap<String, CompletableFuture<String>> whois = new ConcurrentHashMap<>();
     private volatile Consumer<Inbound> inbox;
+    private volatile PacedSender paced;
+    private final WhoisGate whois;
     private volatile int failures;
-    private volatile boolean connected;
-    private final boolean inlineSending;
-    private final FastInbound fastInbound;
+    /** Registered, and logged in where SASL is configured: only then are channels joined. */
+    private volatile boolean ready;
+    private volatile boolean registered;
+    /** The services account the server says the bot is logged in to on this connection, or null. */
+    private volatile String loggedInAs;
+    private volatile String saslFailure;
+    private volatile int connection;
     private final ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "irc-upkeep");
         t.setDaemon(true);
@@ -66,12 +89,16 @@ public final class IrcNetwork implements ChatNetwork {
     });
 
     public IrcNetwork(IrcConfig cfg) {
+        this(cfg, REGISTRATION_WAIT);
+    }
+
+    /** With a shorter registration wait, for tests. */
+    IrcNetwork(IrcConfig cfg, Duration registrationWait) {
         this.cfg = cfg;
-        this.fastInbound = new FastInbound(this::takeFast);
+        this.registrationWait = registrationWait;
         Client.Builder b = Client.builder()
                 .nick(cfg.nick()).user(cfg.nick()).realName("opsbot")
-                .management().messageSendingQueueSupplier(c -> new PacedSender(cfg.rateLimit()))
-                .networkHandler(fastInbound).then()
+                .management().messageSendingQueueSupplier(c -> paced = new PacedSender(cfg.rateLimit())).then()
                 .listeners().exception(e -> log.warn("irc: {}", e.toString())).then();
         Client.Builder.Server s = b.server().host(cfg.server())
                 .port(cfg.port(), cfg.tls() ? Client.Builder.Server.SecurityType.SECURE
@@ -80,11 +107,20 @@ public final class IrcNetwork implements ChatNetwork {
             s.secureTrustManagerFactory(trust(cfg));
         }
         this.client = s.then().build();
-        this.inlineSending = InlineSender.install(client);
+        freshLogin();
+        this.whois = new WhoisGate(nick -> client.sendRawLine("WHOIS " + nick), upkeep, WHOIS_WAIT, 16, 256);
+        client.getEventManager().registerEventListener(this);
+    }
+
+    /**
+     * A new SASL login for the next connection. Kitteh's keeps its state across connections: one whose
+     * AUTHENTICATE was never answered (services died meanwhile) would never try again, nor end the
+     * negotiation; replacing it (the auth manager keeps one per kind) starts each connection afresh.
+     */
+    private void freshLogin() {
         if (cfg.sasl() != null) {
             client.getAuthManager().addProtocol(new SaslPlain(client, cfg.sasl().account(), cfg.sasl().password()));
         }
-        client.getEventManager().registerEventListener(this);
     }
 
     private static TrustManagerFactory trust(IrcConfig cfg) {
@@ -108,17 +144,17 @@ public final class IrcNetwork implements ChatNetwork {
     @Override
     public void start(Consumer<Inbound> inbox) {
         this.inbox = inbox;
-        client.addChannel(cfg.channels().toArray(new String[0]));
         client.connect();
         upkeep.scheduleWithFixedDelay(this::upkeep, 15, 15, TimeUnit.SECONDS);
     }
 
     /**
      * Keeps the bot where it belongs whatever happened meanwhile (reconnect, kick, a ghost holding its
-     * nick after a netsplit): joins every configured channel it is not in, and takes its nick back.
+     * nick after a netsplit): joins every configured channel it is not in, and takes its nick back. Only
+     * once logged in.
      */
     private void upkeep() {
-        if (!connected) {
+        if (!ready) {
             return;
         }
         try {
@@ -140,41 +176,9 @@ public final class IrcNetwork implements ChatNetwork {
         return client.getNick();
     }
 
-    /**
-     * A chat line, on the Netty thread that read it (see {@link FastInbound}). Taken only where the server
-     * vouches for identity per message ({@code account-tag}); otherwise Kitteh's events deliver it, with the
-     * tracked-account and WHOIS fallbacks.
-     */
-    private boolean takeFast(Privmsg m) {
-        Consumer<Inbound> in = inbox;
-        if (in == null || !serverVouches()) {
-            return false;
-        }
-        if (m.nick().equalsIgnoreCase(client.getNick())) {
-            return true; // our own line echoed back: nothing to do
-        }
-        String t = m.target();
-        boolean channel = !t.isEmpty() && "#&+!".indexOf(t.charAt(0)) >= 0;
-        if (!channel && !t.equalsIgnoreCase(client.getNick())) {
-            return false; // e.g. a STATUSMSG like @#ops: Kitteh knows those
-        }
-        in.accept(new Inbound(name(), channel ? t : null, m.nick(), Identity.irc(name(), m.nick(), m.account()), m.text()));
-        return true;
-    }
-
-    /** Whether chat lines reach opsbot on the Netty thread, skipping Kitteh's input thread; tests pin it. */
-    public boolean fastInbound() {
-        return fastInbound.installed();
-    }
-
     /** Kitteh's client, for tests in this package that steer the connection (e.g. drop a capability). */
     Client kitteh() {
         return client;
-    }
-
-    /** Whether outgoing lines skip Kitteh's sender thread (see {@link InlineSender}); tests pin it. */
-    public boolean inlineSending() {
-        return inlineSending;
     }
 
     /** Whether the bot currently sits in the channel (tests and the benchmark wait for this). */
@@ -182,15 +186,46 @@ public final class IrcNetwork implements ChatNetwork {
         return joined.contains(channel.toLowerCase(Locale.ROOT));
     }
 
+    /** Whether the server said this connection is logged in to services (tests). */
+    public boolean loggedIn() {
+        return loggedInAs != null;
+    }
+
     @Override
     public void send(String target, List<String> lines) {
+        send(target, lines, Priority.NORMAL);
+    }
+
+    /**
+     * Queues lines as PRIVMSGs, cut to IRC's line limit. The first {@link #URGENT_LINES} IRC lines of a
+     * {@code NORMAL} send are urgent, the rest bulk: short answers overtake the tail of long output.
+     */
+    @Override
+    public void send(String target, List<String> lines, Priority priority) {
+        if (target.isEmpty() || !target.equals(target.replaceAll("[\\s\\x00]", ""))) {
+            log.warn("irc: not sending to an invalid target '{}'", target.replaceAll("\\p{Cntrl}", "?"));
+            return;
+        }
+        PacedSender out = paced;
         int budget = IrcLines.budget(target);
+        int n = 0, dropped = 0;
         for (String line : lines) {
-            // Kitteh refuses CR/LF; chat text must never smuggle a second IRC command anyway.
+            // Chat text must never smuggle a second IRC command.
             String safe = line.replaceAll("[\\r\\n\\x00]", " ");
             for (String part : IrcLines.split(safe, budget)) {
-                client.sendMessage(target, part.isEmpty() ? " " : part);
+                String raw = "PRIVMSG " + target + " :" + (part.isEmpty() ? " " : part);
+                if (priority == Priority.NORMAL && n < URGENT_LINES) {
+                    out.queue(raw);
+                } else if (!out.queueBulk(raw)) {
+                    dropped++;
+                }
+                n++;
             }
+        }
+        if (dropped > 0) {
+            log.warn("irc: send queue full; {} lines to {} not sent", dropped, target);
+            out.queue("PRIVMSG " + target + " :(the last " + dropped + " lines of this output were not sent: too much"
+                    + " output is waiting to be sent)");
         }
     }
 
@@ -206,64 +241,104 @@ public final class IrcNetwork implements ChatNetwork {
         }
     }
 
-    /** Whether the server tags each message with its sender's account ({@code account-tag}). */
-    private boolean serverVouches() {
-        return client.getCapabilityManager().getCapability("account-tag").isPresent();
+    private boolean enabled(String capability) {
+        return client.getCapabilityManager().getCapability(capability).isPresent();
     }
 
+    /** On Kitteh's input thread: establishes who said it, and hands the line on without waiting. */
     private void deliver(ServerMessageEvent e, User user, String channel, String text) {
-        if (user.getNick().equalsIgnoreCase(client.getNick()) || inbox == null) {
+        Consumer<Inbound> in = inbox;
+        String nick = user.getNick();
+        if (in == null || nick.equalsIgnoreCase(client.getNick())) {
             return;
         }
-        if (serverVouches()) {
+        if (enabled(CapabilityManager.Defaults.ACCOUNT_TAG)) {
             // The server vouches per message: no tag means not logged in.
             String account = e.getTag("account").flatMap(MessageTag::getValue).orElse(null);
-            inbox.accept(new Inbound(name(), channel, user.getNick(), Identity.irc(name(), user.getNick(), account), text));
+            in.accept(new Inbound(name(), channel, nick, Identity.irc(name(), nick, account), text));
             return;
         }
-        String tracked = user.getAccount().orElse(null);
-        if (tracked != null) {
-            inbox.accept(new Inbound(name(), channel, user.getNick(), Identity.irc(name(), user.getNick(), tracked), text));
-            return;
-        }
-        String nick = user.getNick();
-        log.debug("irc: no account known for {}; asking the server (WHOIS)", nick);
-        Thread.ofVirtual().start(() -> inbox.accept(new Inbound(name(), channel, nick,
-                Identity.irc(name(), nick, whoisAccount(nick)), text)));
-    }
-
-    /** Last resort: ask the server. Anything but a clear answer in time is anonymous. */
-    private String whoisAccount(String nick) {
-        CompletableFuture<String> f = whois.computeIfAbsent(nick.toLowerCase(Locale.ROOT), k -> {
-            client.commands().whois().target(nick).execute();
-            return new CompletableFuture<>();
-        });
-        try {
-            return f.get(WHOIS_WAIT_MS, TimeUnit.MILLISECONDS);
-        } catch (Exception ex) {
-            return null;
-        } finally {
-            whois.remove(nick.toLowerCase(Locale.ROOT), f);
+        // A tracked account is current only while the server tells of every login and logout.
+        String known = enabled(CapabilityManager.Defaults.ACCOUNT_NOTIFY) ? user.getAccount().orElse(null) : null;
+        WhoisGate.Outcome o = whois.offer(nick, user.getUserString() + "@" + user.getHost(), known,
+                account -> in.accept(new Inbound(name(), channel, nick, Identity.irc(name(), nick, account), text)));
+        if (o == WhoisGate.Outcome.REFUSED) {
+            log.warn("irc: too many lines from {} waiting for WHOIS; not taking more for now", nick);
+            send(channel != null ? channel : nick, List.of(nick + ": too many lines at once while I ask the server"
+                    + " who you are; some were not taken (say them again in a moment)"));
         }
     }
 
+    /** NICK and QUIT: a nick that changes hands voids WHOIS answers for lines said under it before. */
+    @CommandFilter("NICK")
+    @CommandFilter("QUIT")
     @Handler
-    public void onWhois(WhoisEvent e) {
-        CompletableFuture<String> f = whois.get(e.getWhoisData().getNick().toLowerCase(Locale.ROOT));
-        if (f != null) {
-            f.complete(e.getWhoisData().getAccount().orElse(null));
+    public void onNickOrQuit(ClientReceiveCommandEvent e) {
+        String from = senderNick(e.getRawMessage());
+        if (from != null) {
+            whois.changed(from);
+        }
+        if (e.getCommand().equalsIgnoreCase("NICK") && !e.getParameters().isEmpty()) {
+            whois.changed(e.getParameters().get(0));
         }
     }
 
-    /** Errors about our own sends ("cannot send to channel", "no such nick") are worth a log line at 3am. */
+    /** The nick of a raw line's {@code :nick!user@host} prefix (after any tags), or null. */
+    static String senderNick(String raw) {
+        String s = raw;
+        if (s.startsWith("@")) {
+            int sp = s.indexOf(' ');
+            if (sp < 0) return null;
+            s = s.substring(sp + 1).stripLeading();
+        }
+        if (!s.startsWith(":")) return null;
+        int end = s.length();
+        for (char c : new char[]{'!', '@', ' '}) {
+            int i = s.indexOf(c);
+            if (i > 0 && i < end) end = i;
+        }
+        return end > 1 ? s.substring(1, end) : null;
+    }
+
     @Handler
     public void onNumeric(ClientReceiveNumericEvent e) {
+        List<String> p = e.getParameters();
         switch (e.getNumeric()) {
-            case 401, 403, 404, 405, 442, 471, 473, 474, 475, 477, 433, 432 ->
-                    log.warn("irc: server says {} {}", e.getNumeric(), String.join(" ", e.getParameters()));
+            case 311 -> { // RPL_WHOISUSER me nick user host * :real name
+                if (p.size() >= 4) whois.user(p.get(1), p.get(2), p.get(3));
+            }
+            case 330 -> { // RPL_WHOISACCOUNT me nick account :is logged in as
+                if (p.size() >= 3) whois.account(p.get(1), p.get(2));
+            }
+            case 318 -> { // RPL_ENDOFWHOIS
+                if (p.size() >= 2) whois.end(p.get(1));
+            }
+            case 401 -> { // ERR_NOSUCHNICK: for a WHOIS, or for one of our sends
+                if (p.size() >= 2) whois.end(p.get(1));
+                log.info("irc: server says 401 {}", String.join(" ", p));
+            }
+            case 900 -> { // RPL_LOGGEDIN me nick!user@host account :You are now logged in as ...
+                loggedInAs = p.size() >= 3 ? p.get(2) : "?";
+                log.info("irc: logged in to services as {}", loggedInAs);
+            }
+            case 901 -> { // RPL_LOGGEDOUT
+                loggedInAs = null;
+                if (cfg.sasl() != null && ready) {
+                    log.warn("irc: logged out of services ({}); leaving the network to log in again", last(p));
+                    ready = false;
+                    client.reconnect("logged out of services");
+                }
+            }
+            case 902, 904, 905, 906, 907, 908 -> saslFailure = e.getNumeric() + " " + last(p);
+            case 403, 404, 405, 442, 471, 473, 474, 475, 477, 433, 432 ->
+                    log.warn("irc: server says {} {}", e.getNumeric(), String.join(" ", p));
             default -> {
             }
         }
+    }
+
+    private static String last(List<String> p) {
+        return p.isEmpty() ? "" : p.get(p.size() - 1);
     }
 
     @Handler
@@ -274,12 +349,52 @@ public final class IrcNetwork implements ChatNetwork {
         }
     }
 
+    /** A new connection: nothing is known of its login yet; it must register within the wait. */
+    @Handler
+    public void onEstablished(ClientConnectionEstablishedEvent e) {
+        int attempt = ++connection;
+        loggedInAs = null;
+        saslFailure = null;
+        registered = false;
+        upkeep.schedule(() -> {
+            if (connection == attempt && !registered) {
+                log.warn("irc: not registered {} ms after connecting (no answer to the login?); connecting again",
+                        registrationWait.toMillis());
+                client.reconnect("registration timed out");
+            }
+        }, registrationWait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Registered (004). With SASL configured, channels are joined only once the server said we are logged in. */
     @Handler
     public void onConnected(ClientNegotiationCompleteEvent e) {
+        registered = true;
+        if (cfg.sasl() != null && loggedInAs == null) {
+            log.warn("irc: connected to {}:{} as {} but not logged in to services: {}; joining no channel, leaving"
+                    + " to try again", cfg.server(), cfg.port(), client.getNick(), whyNotLoggedIn());
+            client.reconnect("not logged in to services; trying again");
+            return;
+        }
         failures = 0;
-        connected = true;
-        log.info("irc: connected to {}:{} as {}", cfg.server(), cfg.port(), client.getNick());
+        ready = true;
+        log.info("irc: connected to {}:{} as {}{}", cfg.server(), cfg.port(), client.getNick(),
+                loggedInAs == null ? "" : ", logged in as " + loggedInAs);
         upkeep.execute(this::upkeep);
+    }
+
+    private String whyNotLoggedIn() {
+        if (saslFailure != null) {
+            return "SASL failed (" + saslFailure + ")";
+        }
+        var sasl = client.getCapabilityManager().getSupportedCapability(CapabilityManager.Defaults.SASL);
+        if (sasl.isEmpty()) {
+            return "the server does not offer SASL now (are services down?)";
+        }
+        String mechanisms = sasl.get().getValue().orElse("");
+        if (!mechanisms.isEmpty() && !mechanisms.toUpperCase(Locale.ROOT).contains("PLAIN")) {
+            return "the server's SASL does not offer PLAIN (it offers " + mechanisms + ")";
+        }
+        return "no answer to the SASL login";
     }
 
     @Handler
@@ -300,8 +415,12 @@ public final class IrcNetwork implements ChatNetwork {
     /** Reconnect forever, with capped exponential backoff and jitter so a restarted server isn't stampeded. */
     @Handler
     public void onConnectionEnded(ClientConnectionEndedEvent e) {
-        connected = false;
+        ready = false;
+        registered = false;
+        loggedInAs = null;
         joined.clear();
+        whois.reset();
+        freshLogin();
         int n = Math.min(failures++, 10);
         long base = Math.min(cfg.reconnectMax().toMillis(), 1000L << n);
         long delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);

@@ -1,47 +1,106 @@
 package opsbot.bot.irc;
 
+import org.kitteh.irc.client.library.feature.sending.MessageSendingQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * Outgoing rate limit as a token bucket: {@code rate} lines per second with a burst of the same size.
- * A line that has a token goes out at once on the caller's thread (usually Netty's, answering a command),
- * with no hand-off to a sender thread; only lines that must wait are queued and sent by a timer. Keeps
- * short replies fast and long ones paced, so the bot is never flood-killed.
+ * Kitteh's sending queue, as opsbot keeps it: an outgoing rate limit, and two classes of lines.
+ *
+ * <p>The rate limit is a token bucket: {@code rate} lines per second with a burst of the same size. A line
+ * that has a token goes out at once on the caller's thread; only lines that must wait are sent later by a
+ * timer. Keeps short replies fast and long ones paced, so the bot is never flood-killed.
+ *
+ * <p>Urgent lines (Kitteh's own, such as JOIN and WHOIS, and short replies: answers, confirmations, results)
+ * always go before bulk lines (the rest of long output), so a long listing waiting at the rate limit never
+ * holds up someone else's {@code !y}. Within each class lines keep their order; a reply whose first lines are
+ * urgent and the rest bulk stays in order too, since urgent lines never wait behind bulk ones.
+ *
+ * <p>Lines wait while the connection is down and go out once it is up. Both classes are bounded: a line
+ * that does not fit is refused ({@link #queueBulk} says so, for the caller to tell the reader).
  */
-final class PacedSender extends LineQueue {
+final class PacedSender implements MessageSendingQueue {
+    private static final Logger log = LoggerFactory.getLogger(PacedSender.class);
+
     private final double rate;
     private final double burst;
+    private final int maxUrgent;
+    private final int maxBulk;
+    private final Queue<String> urgent = new ArrayDeque<>();
+    private final Queue<String> bulk = new ArrayDeque<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "irc-paced-sender");
         t.setDaemon(true);
         return t;
     });
+    private Consumer<String> consumer;
+    private boolean paused = true;
     private boolean drainScheduled;
     private double tokens;
     private long last = System.nanoTime();
+    private long droppedUrgent;
 
-    PacedSender(double rate) {
+    PacedSender(double rate, int maxUrgent, int maxBulk) {
         this.rate = rate;
         this.burst = Math.max(1, Math.ceil(rate));
         this.tokens = burst;
+        this.maxUrgent = maxUrgent;
+        this.maxBulk = maxBulk;
     }
 
+    PacedSender(double rate) {
+        this(rate, 1000, 500);
+    }
+
+    /** An urgent line (this is what Kitteh calls for every line it sends). */
     @Override
-    protected void drain() {
-        if (!sending()) {
+    public synchronized void queue(String message) {
+        if (urgent.size() >= maxUrgent) {
+            if (droppedUrgent++ % 100 == 0) {
+                log.warn("irc: {} urgent lines waiting to be sent; dropped {} so far", urgent.size(), droppedUrgent);
+            }
+            return;
+        }
+        urgent.add(message);
+        drain();
+    }
+
+    /** A bulk line: goes after every urgent line. False (and not queued) when the bulk queue is full. */
+    synchronized boolean queueBulk(String message) {
+        if (bulk.size() >= maxBulk) {
+            return false;
+        }
+        bulk.add(message);
+        drain();
+        return true;
+    }
+
+    /** Sends what the bucket allows now, urgent lines first; schedules the rest. Called with the lock held. */
+    private void drain() {
+        if (paused || consumer == null) {
             return;
         }
         long now = System.nanoTime();
         tokens = Math.min(burst, tokens + (now - last) / 1e9 * rate);
         last = now;
-        while (!waiting.isEmpty() && tokens >= 1) {
+        while (tokens >= 1 && !(urgent.isEmpty() && bulk.isEmpty())) {
             tokens -= 1;
-            writeNext();
+            String line = urgent.isEmpty() ? bulk.poll() : urgent.poll();
+            try {
+                consumer.accept(line);
+            } catch (RuntimeException e) {
+                log.warn("irc: write failed: {}", e.toString()); // must not break the caller's command
+            }
         }
-        if (!waiting.isEmpty() && !drainScheduled) {
+        if (!(urgent.isEmpty() && bulk.isEmpty()) && !drainScheduled) {
             drainScheduled = true;
             long waitMicros = (long) Math.ceil((1 - tokens) / rate * 1e6);
             timer.schedule(this::timed, Math.max(1, waitMicros), TimeUnit.MICROSECONDS);
@@ -55,8 +114,36 @@ final class PacedSender extends LineQueue {
     }
 
     @Override
+    public synchronized void beginSending(Consumer<String> consumer) {
+        this.consumer = consumer;
+        this.paused = false;
+        drain();
+    }
+
+    @Override
+    public synchronized void pause() {
+        paused = true;
+    }
+
+    @Override
+    public synchronized boolean contains(String message) {
+        return urgent.contains(message) || bulk.contains(message);
+    }
+
+    @Override
+    public synchronized Optional<Consumer<String>> getConsumer() {
+        return Optional.ofNullable(consumer);
+    }
+
+    /** Stops; hands back what was not sent, urgent lines first. */
+    @Override
     public synchronized Queue<String> shutdown() {
+        paused = true;
         timer.shutdownNow();
-        return super.shutdown();
+        Queue<String> rest = new ArrayDeque<>(urgent);
+        rest.addAll(bulk);
+        urgent.clear();
+        bulk.clear();
+        return rest;
     }
 }

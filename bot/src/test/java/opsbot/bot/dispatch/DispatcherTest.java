@@ -337,7 +337,7 @@ class DispatcherTest {
         assertEquals(3, entries.entries(1).size());
 
         for (int i = 0; i < 200; i++) {
-            dispatcher.handle(new Inbound("matrix", "!inc:x", "m" + i, "@m" + i + ":evil", "!fo -K c4", "$d" + i, null));
+            dispatcher.handle(new Inbound("matrix", "!inc:x", "m" + i, new opsbot.commands.policy.Identity.MatrixUser("@m" + i + ":evil"), "!fo -K c4", "$d" + i, null));
         }
         dispatcher.incidents().flushDenials();
         assertTrue(dispatcher.incidents().flush(Duration.ofSeconds(5)));

@@ -82,7 +82,7 @@ class DoorTest {
         cfg = new OpsbotConfig(new BotConfig(b.prefix(), b.privateMessages(), b.pageLines(), Duration.ofMinutes(1), b.timezone(),
                 b.staleAfter()), c.irc(), new MatrixConfig("http://127.0.0.1:1", "opsbot", "x", null, List.of("!inc:x"), null,
                 List.of("!inc:x")), ps, c.channels(), c.hosts(), c.ssh(), c.commands(), StorageConfig.embedded(dir.resolve("db").toString()));
-        store = new Store(cfg.storage().url(), null, null);
+        store = Store.open(cfg.storage());
         Executor recording = (HostConfig h, String line) -> {
             ran.add(h.name() + ": " + line);
             return new ExecResult.Exited(0, "out of " + h.name() + "\n", "", 0, Duration.ofMillis(1));

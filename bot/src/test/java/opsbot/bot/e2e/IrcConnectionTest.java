@@ -46,8 +46,6 @@ class IrcConnectionTest {
         IrcNetwork irc = new IrcNetwork(cfg.irc());
         try (Bot ignored = Bot.create(cfg, true).attach(irc)) {
             assertTrue(joinsWithin(irc, Duration.ofSeconds(15)));
-            assertTrue(irc.inlineSending(), "replies written without Kitteh's sender thread");
-            assertTrue(irc.fastInbound(), "chat lines taken on the Netty thread");
             Path pid = env.run.resolve("inspircd/inspircd.pid");
             new ProcessBuilder("kill", Files.readString(pid).trim()).inheritIO().start().waitFor();
             long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();

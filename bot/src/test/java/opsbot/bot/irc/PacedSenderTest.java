@@ -42,4 +42,47 @@ class PacedSenderTest {
         assertEquals(1, sent.size());
         assertEquals(List.of("PRIVMSG #ops :hi"), List.copyOf(s.shutdown()), "shutdown hands back what was not sent");
     }
+
+    /** A short answer queued after a long output overtakes the output's waiting tail; each keeps its order. */
+    @Test
+    void urgentLinesOvertakeWaitingBulkLines() throws Exception {
+        List<String> sent = new CopyOnWriteArrayList<>();
+        PacedSender s = new PacedSender(1000, 100, 100);
+        s.queue("PRIVMSG #ops :JOIN-like line before sending begins");
+        for (int i = 0; i < 5; i++) assertTrue(s.queueBulk("bulk " + i));
+        s.queue("urgent 0");
+        s.queue("urgent 1");
+        s.beginSending(sent::add); // everything waiting goes now, in priority order
+        assertEquals(List.of("PRIVMSG #ops :JOIN-like line before sending begins", "urgent 0", "urgent 1",
+                "bulk 0", "bulk 1", "bulk 2", "bulk 3", "bulk 4"), sent);
+        s.shutdown();
+    }
+
+    @Test
+    void whilePacedAConfirmationGoesBeforeTheRestOfALongOutput() throws Exception {
+        List<String> sent = new CopyOnWriteArrayList<>();
+        PacedSender s = new PacedSender(1); // burst 1, then one line a second: nothing else is sent meanwhile
+        s.beginSending(sent::add);
+        s.queue("result 0");
+        for (int i = 1; i < 5; i++) assertTrue(s.queueBulk("result " + i));
+        s.queue("confirm with !y within 60s");
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (sent.size() < 2 && System.nanoTime() < end) Thread.sleep(5);
+        java.util.Queue<String> unsent = s.shutdown();
+        assertEquals(List.of("result 0", "confirm with !y within 60s"), sent.subList(0, 2),
+                "the next line after the burst is the urgent one");
+        List<String> rest = new java.util.ArrayList<>(sent.subList(2, sent.size()));
+        rest.addAll(unsent);
+        assertEquals(List.of("result 1", "result 2", "result 3", "result 4"), rest, "the long output, in its order");
+    }
+
+    @Test
+    void theBulkQueueIsBoundedAndShutdownHandsBackUrgentFirst() {
+        PacedSender s = new PacedSender(10, 100, 2);
+        assertTrue(s.queueBulk("b0"));
+        assertTrue(s.queueBulk("b1"));
+        assertFalse(s.queueBulk("b2"), "full: refused, for the caller to say so");
+        s.queue("u0");
+        assertEquals(List.of("u0", "b0", "b1"), List.copyOf(s.shutdown()));
+    }
 }

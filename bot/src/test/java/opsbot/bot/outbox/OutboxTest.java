@@ -36,7 +36,7 @@ class OutboxTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        store = new Store("jdbc:h2:file:" + dir.resolve("db"), null, null);
+        store = Store.open(opsbot.config.StorageConfig.embedded(dir.resolve("db").toString()));
     }
 
     @AfterEach

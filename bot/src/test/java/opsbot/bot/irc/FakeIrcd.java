@@ -1,0 +1,196 @@
+package opsbot.bot.irc;
+
+import java.io.BufferedReader;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * A scripted IRC server on loopback for unit tests: speaks just enough of the protocol to register a client
+ * (CAP negotiation, SASL PLAIN as told, 001-004, JOIN), records every line the client sends, and lets the
+ * test write raw protocol lines to the client. It answers nothing else (WHOIS is the test's to answer).
+ */
+final class FakeIrcd implements Closeable {
+    enum Sasl { SUCCEED, FAIL, SILENT }
+
+    private final ServerSocket server;
+    private final Thread acceptor;
+    /** What the server offers in CAP LS (space-separated); may change between connections. */
+    volatile String caps = "sasl=PLAIN";
+    volatile Sasl sasl = Sasl.SUCCEED;
+    /** Lines the client sent, over all connections, in order. */
+    final List<String> heard = new CopyOnWriteArrayList<>();
+    private final BlockingQueue<String> unread = new LinkedBlockingQueue<>();
+    final AtomicInteger connections = new AtomicInteger();
+    private volatile Conn current;
+
+    FakeIrcd() throws IOException {
+        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        acceptor = Thread.ofPlatform().daemon().name("fake-ircd").start(this::accept);
+    }
+
+    int port() {
+        return server.getLocalPort();
+    }
+
+    private void accept() {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                Conn old = current;
+                if (old != null) old.close();
+                Conn c = new Conn(s);
+                current = c;
+                connections.incrementAndGet();
+                Thread.ofPlatform().daemon().name("fake-ircd-conn").start(c::read);
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    /** Writes a raw line to the connected client. */
+    void send(String line) throws IOException {
+        Conn c = current;
+        if (c == null) throw new IOException("no client connected");
+        c.write(line);
+    }
+
+    /** Waits for a line from the client matching {@code p} (lines heard before it are passed over). */
+    String expect(Predicate<String> p, Duration max) throws InterruptedException {
+        long end = System.nanoTime() + max.toNanos();
+        while (true) {
+            long left = end - System.nanoTime();
+            String l = left <= 0 ? null : unread.poll(left, TimeUnit.NANOSECONDS);
+            if (l == null) throw new AssertionError("the client did not send the line expected within " + max + "; heard " + heard);
+            if (p.test(l)) return l;
+        }
+    }
+
+    /** Drops the client's connection, as a server restart would. */
+    void kick() {
+        Conn c = current;
+        if (c != null) c.close();
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        kick();
+        acceptor.interrupt();
+    }
+
+    private final class Conn {
+        private final Socket socket;
+        private final OutputStream out;
+        private String nick = "*";
+        private boolean user, capEnd, welcomed, capLs;
+
+        Conn(Socket socket) throws IOException {
+            this.socket = socket;
+            this.out = socket.getOutputStream();
+        }
+
+        synchronized void write(String line) throws IOException {
+            out.write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
+        void close() {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+            }
+        }
+
+        void read() {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    heard.add(line);
+                    unread.add(line);
+                    answer(line);
+                }
+            } catch (IOException ignored) {
+                // closed
+            }
+        }
+
+        private void answer(String line) throws IOException {
+            String[] w = line.split(" ", 3);
+            switch (w[0]) {
+                case "CAP" -> cap(line);
+                case "NICK" -> {
+                    nick = w[1].replaceFirst("^:", "");
+                    maybeWelcome();
+                }
+                case "USER" -> {
+                    user = true;
+                    maybeWelcome();
+                }
+                case "AUTHENTICATE" -> {
+                    if (w[1].equals("PLAIN")) {
+                        write("AUTHENTICATE +");
+                        return;
+                    }
+                    switch (sasl) {
+                        case SUCCEED -> {
+                            write(":fake 900 " + nick + " " + nick + "!bot@127.0.0.1 opsbot :You are now logged in as opsbot");
+                            write(":fake 903 " + nick + " :SASL authentication successful");
+                        }
+                        case FAIL -> write(":fake 904 " + nick + " :SASL authentication failed");
+                        case SILENT -> {
+                        }
+                    }
+                }
+                case "JOIN" -> {
+                    String ch = w[1];
+                    write(":" + nick + "!bot@127.0.0.1 JOIN " + ch + (caps.contains("extended-join") ? " opsbot :opsbot" : ""));
+                    write(":fake 353 " + nick + " = " + ch + " :" + nick);
+                    write(":fake 366 " + nick + " " + ch + " :End of /NAMES list.");
+                }
+                case "PING" -> write(":fake PONG fake " + (w.length > 1 ? w[1] : ""));
+                case "QUIT" -> close();
+                default -> {
+                }
+            }
+        }
+
+        private void cap(String line) throws IOException {
+            if (line.startsWith("CAP LS")) {
+                capLs = true;
+                write(":fake CAP * LS :" + caps);
+            } else if (line.startsWith("CAP REQ")) {
+                String req = line.substring(line.indexOf(':') + 1);
+                write(":fake CAP " + nick + " ACK :" + req);
+            } else if (line.startsWith("CAP END")) {
+                capEnd = true;
+                maybeWelcome();
+            }
+        }
+
+        private void maybeWelcome() throws IOException {
+            if (welcomed || !user || nick.equals("*") || (capLs && !capEnd)) return;
+            welcomed = true;
+            write(":fake 001 " + nick + " :Welcome to the fake network " + nick);
+            write(":fake 002 " + nick + " :Your host is fake");
+            write(":fake 003 " + nick + " :This server was created today");
+            write(":fake 004 " + nick + " fake fake-1.0 iow biklmnopstv");
+            write(":fake 005 " + nick + " CHANTYPES=# PREFIX=(ov)@+ CASEMAPPING=rfc1459 NETWORK=Fake :are supported by this server");
+            write(":fake 376 " + nick + " :End of message of the day.");
+        }
+    }
+}

@@ -1,0 +1,269 @@
+package opsbot.bot.irc;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import opsbot.bot.chat.Inbound;
+import opsbot.config.IrcConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The IRC adapter against {@link FakeIrcd}: the bot's own login before any JOIN, and identity where the
+ * server does not vouch per message (tracked accounts, WHOIS bound to the line that asked), in raw protocol.
+ */
+class IrcNetworkTest {
+    private static final Duration T = Duration.ofSeconds(10);
+
+    private FakeIrcd ircd;
+    private IrcNetwork irc;
+    private final BlockingQueue<Inbound> heard = new LinkedBlockingQueue<>();
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    private final Logger ircLog = (Logger) LoggerFactory.getLogger("opsbot.bot.irc");
+
+    @BeforeEach
+    void setUp() throws Exception {
+        ircd = new FakeIrcd();
+        logged.start();
+        ircLog.addAppender(logged);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (irc != null) irc.close();
+        ircd.close();
+        ircLog.detachAppender(logged);
+    }
+
+    private IrcNetwork start(Duration registrationWait) {
+        IrcConfig cfg = new IrcConfig("127.0.0.1", ircd.port(), false, null, null, "opsbot",
+                new IrcConfig.Sasl("opsbot", "secret"), List.of("#ops"), 100.0, Duration.ofMillis(400), List.of());
+        irc = new IrcNetwork(cfg, registrationWait);
+        irc.start(heard::add);
+        return irc;
+    }
+
+    private static void await(String what, BooleanSupplier p) throws InterruptedException {
+        long end = System.nanoTime() + T.toNanos();
+        while (!p.getAsBoolean()) {
+            if (System.nanoTime() > end) fail("not within " + T + ": " + what);
+            Thread.sleep(10);
+        }
+    }
+
+    private boolean joinSent() {
+        return ircd.heard.stream().anyMatch(l -> l.startsWith("JOIN"));
+    }
+
+    private boolean logSays(String text) {
+        return logged.list.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
+    }
+
+    /** Logged in, joined #ops, and the client heard whatever the server said after that. */
+    private void joined() throws Exception {
+        ircd.expect(l -> l.equals("JOIN #ops"), T);
+        await("joined #ops", () -> irc.isJoined("#ops"));
+    }
+
+    // --- the bot's own login ---------------------------------------------------------------------------
+
+    @Test
+    void aRefusedLoginJoinsNothingSaysWhyAndIsRetriedUntilItSucceeds() throws Exception {
+        ircd.caps = "sasl=PLAIN";
+        ircd.sasl = FakeIrcd.Sasl.FAIL;
+        start(T);
+        await("a second attempt", () -> ircd.connections.get() >= 2);
+        assertFalse(joinSent(), "joined without a login: " + ircd.heard);
+        assertTrue(logSays("not logged in to services: SASL failed (904 SASL authentication failed)"), logged.list.toString());
+        ircd.sasl = FakeIrcd.Sasl.SUCCEED;
+        joined();
+        assertTrue(irc.loggedIn());
+        int loginLine = ircd.heard.lastIndexOf("CAP END");
+        assertTrue(ircd.heard.indexOf("JOIN #ops") > loginLine, "JOIN only after the login: " + ircd.heard);
+    }
+
+    @Test
+    void noSaslOnOfferAsWhileServicesAreDownJoinsNothingUntilItIsOffered() throws Exception {
+        ircd.caps = "account-notify extended-join"; // InspIRCd hides sasl while services are away
+        start(T);
+        await("a second attempt", () -> ircd.connections.get() >= 2);
+        assertFalse(joinSent(), "joined without a login: " + ircd.heard);
+        assertTrue(logSays("the server does not offer SASL now (are services down?)"), logged.list.toString());
+        ircd.caps = "account-notify extended-join sasl=PLAIN";
+        joined();
+        assertTrue(irc.loggedIn());
+    }
+
+    @Test
+    void aLoginThatIsNeverAnsweredIsGivenUpAndRetried() throws Exception {
+        ircd.sasl = FakeIrcd.Sasl.SILENT;
+        start(Duration.ofMillis(500));
+        await("a second attempt", () -> ircd.connections.get() >= 2);
+        assertFalse(joinSent());
+        assertTrue(logSays("not registered 500 ms after connecting"), logged.list.toString());
+        ircd.sasl = FakeIrcd.Sasl.SUCCEED;
+        joined();
+    }
+
+    // --- identity without account-tag ------------------------------------------------------------------
+
+    private Inbound next() throws InterruptedException {
+        Inbound in = heard.poll(T.toSeconds(), TimeUnit.SECONDS);
+        assertNotNull(in, "no line delivered");
+        return in;
+    }
+
+    private void whoisAnswer(String nick, String user, String host, String account) throws Exception {
+        ircd.send(":fake 311 opsbot " + nick + " " + user + " " + host + " * :real name");
+        if (account != null) ircd.send(":fake 330 opsbot " + nick + " " + account + " :is logged in as");
+        ircd.send(":fake 318 opsbot " + nick + " :End of /WHOIS list.");
+    }
+
+    @Test
+    void theServerVouchingPerMessageIsTakenAsIs() throws Exception {
+        ircd.caps = "sasl=PLAIN account-tag message-tags";
+        start(T);
+        joined();
+        ircd.send("@account=alice :alice!a@good PRIVMSG #ops :!whoami");
+        ircd.send(":mallory!m@evil PRIVMSG #ops :!whoami");
+        Inbound a = next(), m = next();
+        assertEquals("alice", a.account());
+        assertNull(m.account(), "no tag: anonymous, whatever the nick");
+        assertFalse(ircd.heard.stream().anyMatch(l -> l.startsWith("WHOIS alice") || l.startsWith("WHOIS mallory")));
+    }
+
+    @Test
+    void aTrackedAccountIsTrustedOnlyWhileAccountNotifyKeepsItCurrent() throws Exception {
+        ircd.caps = "sasl=PLAIN extended-join account-notify";
+        start(T);
+        joined();
+        ircd.send(":alice!a@good JOIN #ops alice :Alice"); // extended-join: her account
+        ircd.send(":alice!a@good PRIVMSG #ops :!whoami");
+        assertEquals("alice", next().account());
+        assertFalse(ircd.heard.stream().anyMatch(l -> l.startsWith("WHOIS alice")), "tracked: no WHOIS needed");
+
+        ircd.send(":alice!a@good ACCOUNT *"); // account-notify: she logged out
+        ircd.send(":alice!a@good PRIVMSG #ops :!whoami");
+        ircd.expect(l -> l.equals("WHOIS alice"), T);
+        whoisAnswer("alice", "a", "good", null);
+        assertNull(next().account());
+    }
+
+    @Test
+    void withoutAccountNotifyATrackedAccountIsAskedForAgain() throws Exception {
+        ircd.caps = "sasl=PLAIN extended-join"; // tracking without account-notify: a logout would go unseen
+        start(T);
+        joined();
+        ircd.send(":alice!a@good JOIN #ops alice :Alice");
+        ircd.send(":alice!a@good PRIVMSG #ops :!whoami");
+        ircd.expect(l -> l.equals("WHOIS alice"), T);
+        assertNull(heard.poll(200, TimeUnit.MILLISECONDS), "waits for the answer");
+        whoisAnswer("alice", "a", "good", null); // she logged out meanwhile; nothing said so
+        assertNull(next().account());
+    }
+
+    @Test
+    void aWhoisAnswerBelongsToTheLinesThatAskedInOrder() throws Exception {
+        ircd.caps = "sasl=PLAIN";
+        start(T);
+        joined();
+        ircd.send(":alice!a@good PRIVMSG #ops :one");
+        ircd.send(":alice!a@good PRIVMSG #ops :two");
+        ircd.expect(l -> l.equals("WHOIS alice"), T);
+        whoisAnswer("alice", "a", "good", "alice");
+        Inbound one = next(), two = next();
+        assertEquals(List.of("one", "two"), List.of(one.text(), two.text()));
+        assertEquals("alice", one.account());
+        assertEquals("alice", two.account());
+        assertEquals(1, ircd.heard.stream().filter(l -> l.equals("WHOIS alice")).count(), "one WHOIS for both");
+    }
+
+    @Test
+    void aNickThatChangesHandsBeforeTheAnswerLeavesTheLineAnonymous() throws Exception {
+        ircd.caps = "sasl=PLAIN";
+        start(T);
+        joined();
+        // Two people behind one shared host and ident (a bouncer, a shell box): user@host cannot tell them apart.
+        ircd.send(":mallory!u@shared JOIN #ops");
+        ircd.send(":alice!u@shared JOIN #ops");
+        ircd.send(":mallory!u@shared PRIVMSG #ops :!fo -K c4"); // said as "mallory"
+        ircd.expect(l -> l.equals("WHOIS mallory"), T);
+        // Before the server answers, mallory takes another nick and alice takes "mallory"...
+        ircd.send(":mallory!u@shared NICK :notme");
+        ircd.send(":alice!u@shared NICK :mallory");
+        // ...so the answer describes alice, logged in as alice.
+        whoisAnswer("mallory", "u", "shared", "alice");
+        Inbound in = next();
+        assertEquals("!fo -K c4", in.text());
+        assertNull(in.account(), "the answer is not about who said it");
+        assertTrue(logSays("the nick changed hands meanwhile"), logged.list.toString());
+    }
+
+    @Test
+    void aQuitBeforeTheAnswerLeavesTheLineAnonymousEvenWithTheSameUserAndHost() throws Exception {
+        ircd.caps = "sasl=PLAIN";
+        start(T);
+        joined();
+        ircd.send(":bob!b@shared JOIN #ops");
+        ircd.send(":bob!b@shared PRIVMSG #ops :!whoami");
+        ircd.expect(l -> l.equals("WHOIS bob"), T);
+        ircd.send(":bob!b@shared QUIT :bye");
+        whoisAnswer("bob", "b", "shared", "bob"); // a new connection from the same host took the nick
+        assertNull(next().account());
+    }
+
+    @Test
+    void anAnswerForAnotherUserAndHostLeavesAPrivateLineAnonymous() throws Exception {
+        ircd.caps = "sasl=PLAIN";
+        start(T);
+        joined();
+        // No shared channel: NICK and QUIT of this sender are not seen; the user@host still must match.
+        ircd.send(":alice!m@evil PRIVMSG opsbot :!whoami");
+        ircd.expect(l -> l.equals("WHOIS alice"), T);
+        whoisAnswer("alice", "a", "good", "alice");
+        Inbound in = next();
+        assertNull(in.channel());
+        assertNull(in.account());
+    }
+
+    @Test
+    void noSuchNickOrNoAnswerIsAnonymous() throws Exception {
+        ircd.caps = "sasl=PLAIN";
+        start(T);
+        joined();
+        ircd.send(":carol!c@h PRIVMSG #ops :!whoami");
+        ircd.expect(l -> l.equals("WHOIS carol"), T);
+        ircd.send(":fake 401 opsbot carol :No such nick");
+        assertNull(next().account());
+        ircd.send(":dave!d@h PRIVMSG #ops :!whoami");
+        ircd.expect(l -> l.equals("WHOIS dave"), T);
+        Inbound in = heard.poll(10, TimeUnit.SECONDS); // the bot gives up after its WHOIS wait
+        assertNotNull(in);
+        assertNull(in.account());
+    }
+
+    // --- sending -----------------------------------------------------------------------------------------
+
+    @Test
+    void repliesGoOutAsPrivmsgsCutToTheLineLimitWithoutControlCharacters() throws Exception {
+        ircd.caps = "sasl=PLAIN";
+        start(T);
+        joined();
+        irc.send("#ops", List.of("pong", "a\r\nQUIT :x"));
+        ircd.expect(l -> l.equals("PRIVMSG #ops :pong"), T);
+        ircd.expect(l -> l.equals("PRIVMSG #ops :a  QUIT :x"), T);
+        irc.send("#ops bad", List.of("x"));
+        assertTrue(logSays("not sending to an invalid target"));
+    }
+}
