@@ -3,6 +3,7 @@ package opsbot.bot.irc;
 import net.engio.mbassy.listener.Handler;
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Inbound;
+import opsbot.commands.model.Sanitize;
 import opsbot.config.IrcConfig;
 import org.kitteh.irc.client.library.Client;
 import org.kitteh.irc.client.library.element.MessageTag;
@@ -71,7 +72,7 @@ public final class IrcNetwork implements ChatNetwork {
                 .nick(cfg.nick()).user(cfg.nick()).realName("opsbot")
                 .management().messageSendingQueueSupplier(c -> new PacedSender(cfg.rateLimit()))
                 .networkHandler(fastInbound).then()
-                .listeners().exception(e -> log.warn("irc: {}", e.toString())).then();
+                .listeners().exception(e -> log.warn("irc: {}", Sanitize.forLog(e.toString(), 1000))).then(); // may quote a line
         Client.Builder.Server s = b.server().host(cfg.server())
                 .port(cfg.port(), cfg.tls() ? Client.Builder.Server.SecurityType.SECURE
                         : Client.Builder.Server.SecurityType.INSECURE);
@@ -226,7 +227,7 @@ public final class IrcNetwork implements ChatNetwork {
             return;
         }
         String nick = user.getNick();
-        log.debug("irc: no account known for {}; asking the server (WHOIS)", nick);
+        log.debug("irc: no account known for {}; asking the server (WHOIS)", Sanitize.forLog(nick));
         Thread.ofVirtual().start(() -> inbox.accept(new Inbound(name(), channel, nick, whoisAccount(nick), text)));
     }
 
@@ -258,7 +259,7 @@ public final class IrcNetwork implements ChatNetwork {
     public void onNumeric(ClientReceiveNumericEvent e) {
         switch (e.getNumeric()) {
             case 401, 403, 404, 405, 442, 471, 473, 474, 475, 477, 433, 432 ->
-                    log.warn("irc: server says {} {}", e.getNumeric(), String.join(" ", e.getParameters()));
+                    log.warn("irc: server says {} {}", e.getNumeric(), Sanitize.forLog(String.join(" ", e.getParameters())));
             default -> {
             }
         }
@@ -291,7 +292,8 @@ public final class IrcNetwork implements ChatNetwork {
     public void onKick(ChannelKickEvent e) {
         if (e.getTarget().getNick().equalsIgnoreCase(client.getNick())) {
             joined.remove(e.getChannel().getName().toLowerCase(Locale.ROOT));
-            log.warn("irc: kicked from {} by {}: {}", e.getChannel().getName(), e.getActor().getName(), e.getMessage());
+            log.warn("irc: kicked from {} by {}: {}", e.getChannel().getName(), Sanitize.forLog(e.getActor().getName()),
+                    Sanitize.forLog(e.getMessage())); // the reason is chat text
         }
     }
 
