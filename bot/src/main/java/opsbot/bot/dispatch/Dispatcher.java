@@ -19,6 +19,7 @@ import opsbot.commands.model.Inventory;
 import opsbot.commands.model.LookupException;
 import opsbot.commands.model.Plan;
 import opsbot.commands.model.Planner;
+import opsbot.commands.model.Sanitize;
 import opsbot.commands.parse.Addressing;
 import opsbot.commands.parse.ParseException;
 import opsbot.commands.parse.Tokenizer;
@@ -145,18 +146,18 @@ public final class Dispatcher implements AutoCloseable {
                 try {
                     threadNote(in);
                 } catch (RuntimeException e) {
-                    log.error("thread note from {} on {} failed", in.nick(), in.network(), e);
+                    log.error("thread note from {} on {} failed", logSafe(in.nick()), in.network(), e);
                     networks.reply(in, List.of("internal error (logged); the note was not recorded"));
                 }
             }
             return;
         }
-        log.info("{} {} {}({}): {}", in.network(), in.isPrivate() ? "private" : in.channel(), in.nick(),
-                in.account() == null ? "-" : in.account(), logSafe(text));
+        log.info("{} {} {}({}): {}", in.network(), in.isPrivate() ? "private" : logSafe(in.channel()), logSafe(in.nick()),
+                in.account() == null ? "-" : logSafe(in.account()), logSafe(text));
         try {
             dispatch(in, text);
         } catch (RuntimeException e) {
-            log.error("dispatch failed for {} on {}: {}", in.nick(), in.network(), in.text(), e);
+            log.error("dispatch failed for {} on {}: {}", logSafe(in.nick()), in.network(), logSafe(in.text()), e);
             networks.reply(in, List.of("internal error (logged); nothing was run"));
         }
     }
@@ -171,10 +172,9 @@ public final class Dispatcher implements AutoCloseable {
         return stale(in) ? "(written " + Report.human(in.delay()) + " earlier) " : "";
     }
 
-    /** Chat text in a log line: no control characters (no forged log lines), bounded. */
+    /** Chat text in a log line: controls and bidi escaped (no forged log lines), bounded. See {@link Sanitize#forLog}. */
     private static String logSafe(String text) {
-        String s = text.replaceAll("\\p{Cntrl}", "?");
-        return s.length() > 200 ? s.substring(0, 200) + "…" : s;
+        return Sanitize.forLog(text);
     }
 
     private void dispatch(Inbound in, String text) {
@@ -195,6 +195,12 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         // Free text (titles, notes) is taken as typed: "doesn't boot" has no closing quote, and needs none.
+        // Not split into words, so the tokenizer's bidi refusal is made here.
+        String bidi = freeText == null ? null : Sanitize.bidiOverride(text);
+        if (bidi != null) {
+            refuse(in, caller, freeText.word, "invalid", Tokenizer.bidiRefusal(bidi));
+            return;
+        }
         String rest = text.strip().substring(first.length());
         Object command = freeText;
         List<Tokenizer.Word> args = List.of();
@@ -279,10 +285,10 @@ public final class Dispatcher implements AutoCloseable {
         }
         Venue venue = new Venue(in.network(), in.channel(), cfg.trustOf(in.channel()));
         if (!gate.authorize(in.who(), venue, CommandRef.of(Builtin.NOTE)).allowed()) {
-            log.info("{} {}: not a note ({} may not write notes)", in.network(), in.channel(), caller.name());
+            log.info("{} {}: not a note ({} may not write notes)", in.network(), logSafe(in.channel()), logSafe(caller.name()));
             return;
         }
-        String text = in.text().strip();
+        String text = Sanitize.withoutBidi(in.text()).strip(); // not a command: kept, but never reordering the feed
         if (!text.isEmpty()) {
             text = late(in) + (text.length() > 4000 ? text.substring(0, 4000) + "…" : text);
             incidents.log(inc.get(), EntryKind.NOTE, actor(in, caller), text);
@@ -387,7 +393,7 @@ public final class Dispatcher implements AutoCloseable {
             networks.react(p.request(), false);
             return;
         }
-        log.info("{} confirmed #{}: {}", caller.name(), p.attemptId(), p.plan().describe());
+        log.info("{} confirmed #{}: {}", logSafe(caller.name()), p.attemptId(), logSafe(p.plan().describe()));
         Actor who = actor(in, caller);
         if (p.plan().invocation().spec().kind() == Kind.CHANGE) {
             openIfNone(in, caller, p.line());

@@ -1,6 +1,7 @@
 package opsbot.bot.dispatch;
 
 import opsbot.commands.model.Plan;
+import opsbot.commands.model.Sanitize;
 import opsbot.commands.ssh.ExecResult;
 import opsbot.commands.ssh.FanOut.StepResult;
 import opsbot.config.Durations;
@@ -9,9 +10,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Turns step results into terse chat lines: a summary first (fits a phone), details after (behind !more). */
+/**
+ * Turns step results into terse chat lines: a summary first (fits a phone), details after (behind !more).
+ * Every line is at most {@link #LINE_BYTES}: one line of minified JSON is one chat message ending in "…",
+ * not a hundred and sixty that hold up every other reply. The store keeps the output whole.
+ */
 final class ResultFormat {
     private static final int MAX_OUTPUT_LINES = 500;
+    /** Bytes (UTF-8) of one chat line: one IRC message, whatever the target's name, and a few lines on a phone. */
+    static final int LINE_BYTES = 300;
 
     private ResultFormat() {
     }
@@ -115,17 +122,23 @@ final class ResultFormat {
         return out;
     }
 
-    /** Output goes to chat: no control characters (a stray \r or colour code must not garble the channel). */
-    private static String clean(String l) {
-        StringBuilder b = new StringBuilder(l.length());
-        l.codePoints().forEach(cp -> {
+    /**
+     * Output goes to chat: no control characters (a stray \r or colour code must not garble the channel), and
+     * no bidi controls (host output must not reorder how the rest of the line, or the channel, is shown).
+     */
+    static String clean(String l) {
+        StringBuilder b = new StringBuilder(Math.min(l.length(), 4 * LINE_BYTES));
+        for (int i = 0; i < l.length() && b.length() <= 4 * LINE_BYTES; ) { // the rest would be cut anyway
+            int cp = l.codePointAt(i);
+            i += Character.charCount(cp);
             if (cp == '\t') b.append("  ");
-            else if (!Character.isISOControl(cp)) b.appendCodePoint(cp);
-        });
+            else if (!Character.isISOControl(cp) && !Sanitize.isBidiControl(cp)) b.appendCodePoint(cp);
+        }
         return b.toString();
     }
 
-    private static List<String> cap(List<String> lines) {
+    private static List<String> cap(List<String> all) {
+        List<String> lines = all.stream().map(l -> Sanitize.capBytes(l, LINE_BYTES)).toList();
         if (lines.size() <= MAX_OUTPUT_LINES) return lines;
         List<String> out = new ArrayList<>(lines.subList(0, MAX_OUTPUT_LINES));
         out.add("(" + (lines.size() - MAX_OUTPUT_LINES) + " lines cut; the store has them all)");

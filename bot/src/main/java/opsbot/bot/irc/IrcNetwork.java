@@ -4,6 +4,7 @@ import net.engio.mbassy.listener.Handler;
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Inbound;
 import opsbot.commands.policy.Identity;
+import opsbot.commands.model.Sanitize;
 import opsbot.config.IrcConfig;
 import org.kitteh.irc.client.library.Client;
 import org.kitteh.irc.client.library.element.MessageTag;
@@ -99,7 +100,7 @@ public final class IrcNetwork implements ChatNetwork {
         Client.Builder b = Client.builder()
                 .nick(cfg.nick()).user(cfg.nick()).realName("opsbot")
                 .management().messageSendingQueueSupplier(c -> paced = new PacedSender(cfg.rateLimit())).then()
-                .listeners().exception(e -> log.warn("irc: {}", e.toString())).then();
+                .listeners().exception(e -> log.warn("irc: {}", Sanitize.forLog(e.toString(), 1000))).then();
         Client.Builder.Server s = b.server().host(cfg.server())
                 .port(cfg.port(), cfg.tls() ? Client.Builder.Server.SecurityType.SECURE
                         : Client.Builder.Server.SecurityType.INSECURE);
@@ -315,7 +316,7 @@ public final class IrcNetwork implements ChatNetwork {
             }
             case 401 -> { // ERR_NOSUCHNICK: for a WHOIS, or for one of our sends
                 if (p.size() >= 2) whois.end(p.get(1));
-                log.info("irc: server says 401 {}", String.join(" ", p));
+                log.info("irc: server says 401 {}", Sanitize.forLog(String.join(" ", p)));
             }
             case 900 -> { // RPL_LOGGEDIN me nick!user@host account :You are now logged in as ...
                 loggedInAs = p.size() >= 3 ? p.get(2) : "?";
@@ -331,7 +332,7 @@ public final class IrcNetwork implements ChatNetwork {
             }
             case 902, 904, 905, 906, 907, 908 -> saslFailure = e.getNumeric() + " " + last(p);
             case 403, 404, 405, 442, 471, 473, 474, 475, 477, 433, 432 ->
-                    log.warn("irc: server says {} {}", e.getNumeric(), String.join(" ", p));
+                    log.warn("irc: server says {} {}", e.getNumeric(), Sanitize.forLog(String.join(" ", p)));
             default -> {
             }
         }
@@ -408,7 +409,8 @@ public final class IrcNetwork implements ChatNetwork {
     public void onKick(ChannelKickEvent e) {
         if (e.getTarget().getNick().equalsIgnoreCase(client.getNick())) {
             joined.remove(e.getChannel().getName().toLowerCase(Locale.ROOT));
-            log.warn("irc: kicked from {} by {}: {}", e.getChannel().getName(), e.getActor().getName(), e.getMessage());
+            log.warn("irc: kicked from {} by {}: {}", e.getChannel().getName(), Sanitize.forLog(e.getActor().getName()),
+                    Sanitize.forLog(e.getMessage())); // the reason is chat text
         }
     }
 

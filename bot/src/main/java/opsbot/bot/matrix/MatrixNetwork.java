@@ -5,6 +5,7 @@ import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Inbound;
 import opsbot.commands.policy.Identity;
 import opsbot.bot.chat.Message;
+import opsbot.commands.model.Sanitize;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import opsbot.config.MatrixConfig;
 import org.slf4j.Logger;
@@ -225,10 +226,10 @@ public final class MatrixNetwork implements ChatNetwork {
                 Thread.currentThread().interrupt();
                 return;
             } catch (Exception e) {
-                log.warn("matrix: invite to {}: cannot join it as {}: {}", roomId, room, e.toString());
+                log.warn("matrix: invite to {}: cannot join it as {}: {}", Sanitize.forLog(roomId), room, e.toString());
             }
         }
-        log.info("matrix: ignored an invite to {}, which is not a configured room", roomId);
+        log.info("matrix: ignored an invite to {}, which is not a configured room", Sanitize.forLog(roomId));
     }
 
     private void deliver(JsonNode sync, String from, Consumer<Inbound> inbox) {
@@ -410,13 +411,16 @@ public final class MatrixNetwork implements ChatNetwork {
                 && !ev.path("unsigned").path("prev_content").path("membership").asText().equals("join"); // not a profile change
     }
 
+    /** Lines as one message, or several in order where one would pass the event size limit ({@link EventSize}). */
     @Override
     public void send(String target, List<String> lines) {
         String roomId = idByName.getOrDefault(target, target);
         try {
-            client.send(roomId, "m.notice", String.join("\n", lines), null);
+            for (String body : EventSize.bodies(lines)) {
+                client.send(roomId, "m.notice", body, null);
+            }
         } catch (Exception e) {
-            log.warn("matrix: cannot send to {}: {}", target, e.toString());
+            log.warn("matrix: cannot send to {}: {}", Sanitize.forLog(target), e.toString());
         }
     }
 
@@ -427,9 +431,11 @@ public final class MatrixNetwork implements ChatNetwork {
             return;
         }
         try {
-            post(to.replyTarget(), Message.plain(String.join("\n", lines)), to.thread(), null);
+            for (String body : EventSize.bodies(lines)) {
+                post(to.replyTarget(), Message.plain(body), to.thread(), null);
+            }
         } catch (PostFailed e) {
-            log.warn("matrix: cannot reply in a thread in {}: {}", to.replyTarget(), e.getMessage());
+            log.warn("matrix: cannot reply in a thread in {}: {}", Sanitize.forLog(to.replyTarget()), e.getMessage());
         }
     }
 
@@ -447,7 +453,8 @@ public final class MatrixNetwork implements ChatNetwork {
             throw new PostFailed("not in " + target + " (yet)", null);
         }
         String roomId = idByName.getOrDefault(target, target);
-        ObjectNode content = MatrixClient.message("m.notice", message.plain(), message.html());
+        Message fitted = EventSize.fit(message); // too large for one event: cut with a marker, not refused and lost
+        ObjectNode content = MatrixClient.message("m.notice", fitted.plain(), fitted.html());
         if (thread != null) {
             MatrixClient.inThread(content, thread, latestInThread.get(thread));
         }
