@@ -1,5 +1,6 @@
 package opsbot.bot.dispatch;
 
+import opsbot.commands.policy.Identity;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -59,7 +60,7 @@ class OutputBoundsTest {
         cfg = new OpsbotConfig(new BotConfig(b.prefix(), b.privateMessages(), 20, b.confirmTimeout(), b.timezone(), b.staleAfter()),
                 cfg.irc(), null, cfg.people(), cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
                 StorageConfig.embedded(dir.resolve("db").toString()));
-        store = new Store(cfg.storage().url(), null, null);
+        store = Store.open(cfg.storage());
         Executor executor = (HostConfig h, String line) -> new ExecResult.Exited(0, stdout, "", 0, Duration.ofMillis(5));
         dispatcher = new Dispatcher(cfg, store, new FanOut(executor, 4), Clock.systemUTC());
         dispatcher.attach(new ChatNetwork() {
@@ -82,7 +83,7 @@ class OutputBoundsTest {
     }
 
     private List<String> ask(String line) throws InterruptedException {
-        dispatcher.handle(new Inbound("irc", "#ops", "bob", "bob", line));
+        dispatcher.handle(new Inbound("irc", "#ops", "bob", new Identity.IrcAccount("bob"), line));
         List<String> reply = sent.poll(5, TimeUnit.SECONDS);
         assertNotNull(reply, "no reply to " + line);
         return reply;
@@ -152,7 +153,7 @@ class OutputBoundsTest {
 
     @Test
     void freeTextWithABidiOverrideIsRefused() throws Exception {
-        dispatcher.handle(new Inbound("irc", "#ops", "alice", "alice", "!note compute4 \u202Edetoor"));
+        dispatcher.handle(new Inbound("irc", "#ops", "alice", new Identity.IrcAccount("alice"), "!note compute4 \u202Edetoor"));
         List<String> reply = sent.poll(5, TimeUnit.SECONDS);
         assertNotNull(reply);
         assertEquals(List.of("refused: the line has a bidi control character (U+202E), which can make it look"
@@ -163,7 +164,7 @@ class OutputBoundsTest {
     @Test
     void chatTextInTheLogCannotForgeALine() throws Exception {
         String body = "!ping\n12:00:00.000 INFO  o.b.d.Dispatcher - irc #ops bob(bob): !fo -K compute4\r\u2028\u202E";
-        dispatcher.handle(new Inbound("matrix", "!room:x", "eve\nINFO", "@eve:x", body));
+        dispatcher.handle(new Inbound("matrix", "!room:x", "eve\nINFO", new Identity.MatrixUser("@eve:x"), body));
         List<String> messages = logged.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
         assertFalse(messages.isEmpty());
         for (String m : messages) {
