@@ -319,7 +319,7 @@ class DispatcherTest {
         openIncident("imap2 slow");
         var entries = dispatcher.incidents().store();
         for (int i = 0; i < 200; i++) {
-            dispatcher.handle(new Inbound("irc", "#mail", "eve", null, "!fo -m c4"));
+            dispatcher.handle(new Inbound("irc", "#mail", "eve", Identity.irc("irc", "eve", null), "!fo -m c4"));
         }
         assertEquals(200, store.recent(300).stream().filter(a -> "denied".equals(a.decision())).count(),
                 "every attempt is still in the attempts table");
