@@ -93,6 +93,15 @@ public record DataDir(Path dir, String name) {
         }
     }
 
+    /** Whether the database file holds a database (H2 takes a missing or empty one as a new database). */
+    public boolean hasDatabase() {
+        try {
+            return Files.size(file(".mv.db")) > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Sets every {@code name.*} file that group or others may use to 0600 (H2 creates files with the umask). */
     public void tighten() {
         try (Stream<Path> files = Files.list(dir)) {

@@ -57,6 +57,18 @@ final class Login {
         }
     }
 
+    /** Whether the existing database at {@code url} still lets H2's empty user in without a password. */
+    static boolean opensWithoutPassword(String url) {
+        try (Connection c = DriverManager.getConnection(url + ";IFEXISTS=TRUE", "", "")) {
+            return true;
+        } catch (SQLException e) {
+            if (e.getErrorCode() == ErrorCode.WRONG_USER_OR_PASSWORD) {
+                return false;
+            }
+            throw new Store.Refused("cannot open the database " + url + ": " + firstLine(e));
+        }
+    }
+
     /** Drops H2's empty-named user if it is still there (its password is empty: it is a way in for anyone). */
     private static Connection withoutEmptyUser(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {

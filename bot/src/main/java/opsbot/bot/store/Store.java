@@ -173,8 +173,7 @@ public final class Store implements AutoCloseable {
             checkBindAddress();
             data.prepare();
             String user = cfg.user() == null ? StorageConfig.DEFAULT_USER : cfg.user().strip();
-            String password = cfg.password() != null ? cfg.password()
-                    : DataDir.secret(data.passwordFile(), ChainKey::generate);
+            String password = cfg.password() != null ? cfg.password() : password(cfg.url(), data);
             db = Login.connect(cfg.url(), user, password,
                     cfg.password() != null ? "storage.password" : data.passwordFile().toString());
         } else {
@@ -205,6 +204,22 @@ public final class Store implements AutoCloseable {
             }
             throw (RuntimeException) e;
         }
+    }
+
+    /**
+     * The password from the password file, generated for a new database or one from before opsbot had a
+     * password; never for a database that has one (a new password would only lock the bot out).
+     */
+    private static String password(String url, DataDir data) {
+        String pw = DataDir.readIfPresent(data.passwordFile());
+        if (pw != null) {
+            return pw;
+        }
+        if (data.hasDatabase() && !Login.opensWithoutPassword(url)) {
+            throw new Refused("the database password file " + data.passwordFile() + " is missing, and the database"
+                    + " has a password; restore the file from a backup (or set storage.password)");
+        }
+        return DataDir.secret(data.passwordFile(), ChainKey::generate);
     }
 
     /**

@@ -209,6 +209,16 @@ class StoreTest {
                 r.getMessage());
     }
 
+    @Test
+    void aLostPasswordFileIsNotReplacedByANewPassword() throws Exception {
+        Store.open(cfg()).close();
+        Files.delete(dir.resolve("opsbot.db-password"));
+        Store.Refused r = assertThrows(Store.Refused.class, () -> Store.open(cfg()));
+        assertEquals("the database password file " + dir.resolve("opsbot.db-password") + " is missing, and the database"
+                + " has a password; restore the file from a backup (or set storage.password)", r.getMessage());
+        assertFalse(Files.exists(dir.resolve("opsbot.db-password")));
+    }
+
     private static List<String> users(String url, String user, String password) throws SQLException {
         List<String> out = new ArrayList<>();
         try (Connection c = DriverManager.getConnection(url, user, password); Statement s = c.createStatement();
