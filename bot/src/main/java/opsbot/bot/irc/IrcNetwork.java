@@ -230,6 +230,19 @@ public final class IrcNetwork implements ChatNetwork {
         }
     }
 
+    /**
+     * Outbox posts (the incident feed): refused while the bot is not in the channel (disconnected, not
+     * logged in and joined again yet), so the outbox keeps the line and retries instead of losing it.
+     */
+    @Override
+    public String post(String target, opsbot.bot.chat.Message message, String thread, String key) {
+        if (target.startsWith("#") && !isJoined(target)) {
+            throw new PostFailed("not in " + target + " (yet)", null);
+        }
+        send(target, List.of(message.plain().split("\n")));
+        return null;
+    }
+
     @Handler
     public void onChannelMessage(ChannelMessageEvent e) {
         deliver(e, e.getActor(), e.getChannel().getName(), e.getMessage());

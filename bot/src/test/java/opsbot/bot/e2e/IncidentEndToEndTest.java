@@ -6,6 +6,7 @@ import opsbot.bot.Bot;
 import opsbot.bot.irc.IrcNetwork;
 import opsbot.bot.matrix.MatrixClient;
 import opsbot.bot.matrix.MatrixNetwork;
+import opsbot.bot.store.Store;
 import opsbot.bot.testkit.IrcUser;
 import opsbot.bot.testkit.MatrixRoom;
 import opsbot.bot.testkit.TestEnv;
@@ -211,5 +212,67 @@ class IncidentEndToEndTest {
             Thread.sleep(100);
         }
         throw new AssertionError("the homeserver did not go " + (up ? "up" : "down"));
+    }
+
+    /**
+     * The incident feed is an outbox in the store: with the homeserver down, entries are added, then the bot
+     * stops too; the homeserver starts, then the bot: every entry arrives in the Matrix thread, in order, once.
+     */
+    @Test
+    void entriesAddedWhileTheHomeserverIsDownArriveOnceInOrderAfterBothRestart() throws Exception {
+        TestEnv env = new TestEnv();
+        MatrixClient alice = env.matrixUser("alice");
+        String room = alice.createRoom("ops-outbox-" + System.nanoTime(), MatrixRoom.BOT);
+        Path dir = Files.createTempDirectory("opsbot-outbox");
+        OpsbotConfig cfg = env.load("outbox.yml", env.yamlWithMatrix(dir, "opsbot", room, true, "5s"));
+        Running run = start(cfg);
+        boolean stopped = false;
+        try (IrcUser bob = env.user("bob", "bob")) {
+            bob.join("#ops");
+            bob.join("#incidents");
+            MatrixRoom view = new MatrixRoom(alice, room);
+            bob.say("#ops", "!incident open outbox while the homeserver is away");
+            String opened = bob.expect("opsbot", t -> t.startsWith("opened INC-"), T).text();
+            String tag = opened.substring(opened.indexOf("INC-"), opened.indexOf(' ', opened.indexOf("INC-")));
+            String rootId = view.await("the thread root", e -> e.path("sender").asText().equals(MatrixRoom.BOT)
+                    && e.path("content").path("body").asText().startsWith(tag + ": outbox while"), T).path("event_id").asText();
+
+            Path pid = env.run.resolve("synapse-root/var/lib/opsbot-synapse/homeserver.pid");
+            new ProcessBuilder("kill", Files.readString(pid).trim()).inheritIO().start().waitFor();
+            waitForHomeserver(false);
+            int notes = 5;
+            for (int i = 1; i <= notes; i++) {
+                bob.say("#ops", "!note away " + i);
+                String n = "[" + tag + "] bob@irc note: away " + i;
+                bob.expect("opsbot", t -> t.equals(n), T); // IRC carries on at once, in order
+            }
+            run.bot().close();
+            stopped = true;
+            try (Store st = new Store(cfg.storage().url(), null, null)) {
+                assertEquals(notes, (int) st.transaction("count", db -> {
+                    try (Statement s = db.createStatement(); var r = s.executeQuery(
+                            "SELECT COUNT(*) FROM outbox WHERE network='matrix' AND state='PENDING'")) {
+                        r.next();
+                        return r.getInt(1);
+                    }
+                }), "the notes wait in the store while the homeserver and the bot are both down");
+            }
+
+            Process up = new ProcessBuilder("bash", env.root.resolve("testenv/synapse-up.sh").toString()).inheritIO().start();
+            assertEquals(0, up.waitFor(), "testenv/synapse-up.sh restarts synapse");
+            run = start(cfg);
+            stopped = false;
+            bob.say("#ops", "!note back");
+            view.await("the note after the restart", e -> MatrixRoom.inThread(e, rootId)
+                    && e.path("content").path("body").asText().equals("bob@irc note: back"), Duration.ofSeconds(60));
+            List<String> thread = view.seen().stream().filter(e -> MatrixRoom.inThread(e, rootId))
+                    .map(e -> e.path("content").path("body").asText()).filter(b -> b.startsWith("bob@irc note: ")).toList();
+            assertEquals(List.of("bob@irc note: away 1", "bob@irc note: away 2", "bob@irc note: away 3",
+                    "bob@irc note: away 4", "bob@irc note: away 5", "bob@irc note: back"), thread,
+                    "each entry once, in order, the ones from the outage before the one after it");
+        } finally {
+            if (!stopped) run.bot().close();
+            restartHomeserverIfDown(env);
+        }
     }
 }

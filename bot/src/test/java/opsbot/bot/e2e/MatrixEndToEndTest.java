@@ -222,4 +222,34 @@ class MatrixEndToEndTest {
             bot.close();
         }
     }
+
+    /**
+     * An edit is never a command, whatever its body: one whose fallback body lacks the usual "* " prefix
+     * (as some clients send) ran `srv all status` before. A new message right after it does run.
+     */
+    @Test
+    void anEditIsNeverACommandButTheNextMessageIs() throws Exception {
+        TestEnv env = new TestEnv();
+        MatrixClient alice = env.matrixUser("alice");
+        String room = alice.createRoom("ops-edit-" + System.nanoTime(), "@opsbot:localhost");
+        OpsbotConfig cfg = config(env, Files.createTempDirectory("opsbot-edit"), room);
+        Bot bot = start(cfg);
+        try {
+            MatrixRoom r = new MatrixRoom(alice, room);
+            String original = alice.send(room, "m.text", "good morning", null);
+            env.clearCalls();
+            var edit = MatrixClient.message("m.text", "!status compute1", null);
+            edit.putObject("m.new_content").put("msgtype", "m.text").put("body", "!status compute1");
+            edit.putObject("m.relates_to").put("rel_type", "m.replace").put("event_id", original);
+            alice.sendEvent(room, "m.room.message", edit);
+            alice.send(room, "m.text", "!status compute1", null);
+            assertTrue(r.botSays("status ·").startsWith("✓ status · compute1 · exit 0"));
+            bot.dispatcher().awaitIdle(Duration.ofSeconds(20));
+            assertEquals(List.of("srv [all] [status]"), env.calls(), "the new message ran, the edit before it did not");
+            assertFalse(r.saw(e -> e.path("sender").asText().equals(MatrixRoom.BOT)
+                    && e.path("content").path("body").asText().contains("status ·")), "one answer only");
+        } finally {
+            bot.close();
+        }
+    }
 }

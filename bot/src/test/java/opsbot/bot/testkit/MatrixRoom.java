@@ -40,6 +40,11 @@ public final class MatrixRoom {
         }
     }
 
+    /** Every event seen so far, in the room's order (those taken by {@link #botSays} excepted). */
+    public List<JsonNode> seen() {
+        return List.copyOf(seen);
+    }
+
     /** Whether a matching event has been seen so far (without waiting for more). */
     public boolean saw(Predicate<JsonNode> p) {
         return seen.stream().anyMatch(p);
