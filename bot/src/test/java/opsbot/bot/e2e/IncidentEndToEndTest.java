@@ -248,7 +248,7 @@ class IncidentEndToEndTest {
             }
             run.bot().close();
             stopped = true;
-            try (Store st = new Store(cfg.storage().url(), null, null)) {
+            try (Store st = Store.open(cfg.storage())) {
                 assertEquals(notes, (int) st.transaction("count", db -> {
                     try (Statement s = db.createStatement(); var r = s.executeQuery(
                             "SELECT COUNT(*) FROM outbox WHERE network='matrix' AND state='PENDING'")) {
