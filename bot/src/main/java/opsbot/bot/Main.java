@@ -84,7 +84,9 @@ public final class Main {
             err.print(i.report());
             return 1;
         }
-        OpsbotConfig c = ((ConfigLoader.Result.Loaded) r).config();
+        ConfigLoader.Result.Loaded loaded = (ConfigLoader.Result.Loaded) r;
+        loaded.warnings().forEach(err::println); // allowed, so exit 0, but probably not meant
+        OpsbotConfig c = loaded.config();
         out.println(file + ": ok (" + c.hosts().size() + " hosts, " + c.commands().size() + " commands, "
                 + c.people().size() + " people)");
         return 0;
@@ -97,6 +99,7 @@ public final class Main {
             err.println("opsbot: not starting with an invalid configuration");
             return 1;
         }
+        ((ConfigLoader.Result.Loaded) r).warnings().forEach(err::println);
         OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) r).config();
         if (cfg.irc() == null && cfg.matrix() == null) {
             err.println("opsbot: the configuration names no chat network (irc: or matrix:); nothing to do");

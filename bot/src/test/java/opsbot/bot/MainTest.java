@@ -65,9 +65,62 @@ class MainTest {
         assertTrue(r.err().contains("not starting"), r.err());
     }
 
+    /** Several problems of different kinds (YAML types, a secret, a template, a key file): all of them, once. */
+    @Test
+    void checkConfigReportsEveryProblemInOneRun() throws Exception {
+        Files.writeString(dir.resolve("key.pub"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB opsbot@example\n");
+        Files.writeString(dir.resolve("known"), "");
+        Path f = dir.resolve("bad.yml");
+        Files.writeString(f, """
+                irc: {server: irc.example.net, port: sixty, nick: opsbot, sasl: {account: opsbot, password: "${env:OPSBOT_TEST_UNSET_VAR}"}, channels: ["#ops"]}
+                channels: {"#ops": ops, "#OPS": shared, "#elsewhere": ops}
+                hosts: [{name: admin1, address: 10.0.0.10}]
+                ssh: {user: opsbot, private-key: key.pub, known-hosts: known, keepalive: 0s, command-timeout: 2d}
+                commands:
+                  - name: log
+                    role: viewer
+                    kind: change
+                    confirm: false
+                    args: [{name: why, type: text}]
+                    on: {host: admin1}
+                    run: "logger -t ops 'fo: {why}'"
+                """);
+        Run r = run("", "check-config", f.toString());
+        assertEquals(1, r.code());
+        String e = r.err();
+        assertAll(
+                () -> assertTrue(e.contains(f + ":1: bad value 'sixty': expected a whole number"), e),
+                () -> assertTrue(e.contains(f + ":1: environment variable OPSBOT_TEST_UNSET_VAR is not set"), e),
+                () -> assertTrue(e.contains(f + ":2: channels #ops and #OPS differ only in case"), e),
+                () -> assertTrue(e.contains(f + ":2: warning: trust is given to #elsewhere, but the bot joins no such channel"), e),
+                () -> assertTrue(e.contains(f + ":4: private key " + dir.resolve("key.pub") + " is a public key"), e),
+                () -> assertTrue(e.contains(f + ":4: keepalive must be positive"), e),
+                () -> assertTrue(e.contains(f + ":4: command-timeout of 48h is beyond a day"), e),
+                () -> assertTrue(e.contains(f + ":9: command log lets any viewer make a change without confirming"), e),
+                () -> assertTrue(e.contains(f + ":12: unsafe template of log: {why} is inside single quotes"), e),
+                () -> assertTrue(e.contains("8 problems"), e),
+                () -> assertFalse(e.contains("Exception") || e.contains("java."), e));
+    }
+
+    @Test
+    void checkConfigWarnsWithoutFailing() throws Exception {
+        Files.writeString(dir.resolve("key"), "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n");
+        Files.writeString(dir.resolve("known"), "");
+        Path f = dir.resolve("ok.yml");
+        Files.writeString(f, """
+                channels: {"#ops": ops}
+                hosts: [{name: admin1, address: 10.0.0.10}]
+                ssh: {user: opsbot, private-key: key, known-hosts: known}
+                """);
+        Run r = run("", "check-config", f.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains(f + ":1: warning: trust is given to #ops, but the bot joins no such channel or room"), r.err());
+        assertTrue(r.out().contains("ok (1 hosts"), r.out());
+    }
+
     @Test
     void checkConfigAcceptsAValidFile() throws Exception {
-        Files.writeString(dir.resolve("key"), "k");
+        Files.writeString(dir.resolve("key"), "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n");
         Files.writeString(dir.resolve("known"), "");
         Path f = dir.resolve("ok.yml");
         Files.writeString(f, """
