@@ -155,7 +155,7 @@ class MainTest {
 
     /** A config whose store is {@code data/opsbot} under the test's folder. */
     private Path storeConfig(String extra) throws Exception {
-        Files.writeString(dir.resolve("key"), "k");
+        Files.writeString(dir.resolve("key"), "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n");
         Files.writeString(dir.resolve("known"), "");
         Path f = dir.resolve("opsbot.yml");
         Files.writeString(f, extra + """
