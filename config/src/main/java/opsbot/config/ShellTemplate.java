@@ -55,7 +55,7 @@ public final class ShellTemplate {
             "docker", "podman", "kubectl", "lxc", "lxc-attach", "incus", "perl", "python", "python2", "python3",
             "ruby", "node", "nodejs", "php", "lua", "tclsh", "wish", "awk", "gawk", "mawk", "nawk", "sed",
             "let", "declare", "typeset", "local", "export", "readonly", "unset", "read", "mapfile",
-            "readarray", "set", "getopts", "fc", "enable", "coproc");
+            "readarray", "set", "getopts", "fc", "enable", "coproc", "hash", "compgen", "complete", "wait");
 
     /** How a wrapper reads its own options before the program it runs. */
     private record Wrapper(String argShort, String flagShort, String shellShort, Set<String> argLong,
@@ -92,9 +92,9 @@ public final class ShellTemplate {
                     Set.of("--command"), 1, false)));
 
     /** Words that may stand before the program of a command and leave the next word in program position. */
-    private static final Set<String> PREFIX_WORDS = Set.of("!", "if", "then", "else", "elif", "do", "while", "until");
+    private static final Set<String> PREFIX_WORDS = Set.of("!", "if", "then", "else", "elif", "do", "while", "until", "{");
     /** Compound-command headers: their words are a list or a subject, not a program and its arguments. */
-    private static final Set<String> HEADERS = Set.of("for", "select", "case", "in", "fi", "done", "esac");
+    private static final Set<String> HEADERS = Set.of("for", "select", "case", "in", "fi", "done", "esac", "}", "function");
     private static final Pattern OPTION_PREFIX = Pattern.compile("--?[A-Za-z0-9][A-Za-z0-9_.-]*=");
 
     private ShellTemplate() {
@@ -541,7 +541,7 @@ public final class ShellTemplate {
                     refuseAll(words, k + 1, "is inside bash's " + lit + " … test, which evaluates array subscripts as code");
                     return;
                 }
-                if (RUNS_CODE.contains(name)) {
+                if (RUNS_CODE.contains(name) || RUNS_CODE.contains(name.replaceFirst("[0-9.]+$", ""))) {
                     runsCode(name);
                     return;
                 }

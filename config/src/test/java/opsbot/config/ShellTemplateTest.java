@@ -43,6 +43,8 @@ class ShellTemplateTest {
             "printf '%s\\n' {x}",
             "cd /srv && ./deploy.sh {env}",
             "adjtimex --print | grep -E 'status|offset'",
+            "sha256sum {file}",
+            "if tool {x}; then echo ok; fi",
             "tool 'a literal # not a comment' {x}",
     })
     void accepted(String t) {
@@ -129,7 +131,18 @@ class ShellTemplateTest {
                 Arguments.of("test -v {why}", "test -v"),
                 Arguments.of("find /srv -name x -exec {why} +", "find -exec"),
                 Arguments.of("cat <<EOF\n{why}\nEOF", "here-document"),
-                Arguments.of("tool 'unterminated {why}", "unterminated single quote"));
+                Arguments.of("tool 'unterminated {why}", "unterminated single quote"),
+                Arguments.of("{ sh -c {why}; }", "runs sh"),
+                Arguments.of("python3.11 -c {why}", "runs python3.11"),
+                Arguments.of("bash5 -c {why}", "runs bash5"),
+                Arguments.of("\\sh -c {why}", "runs sh"),
+                Arguments.of("'sh' -c {why}", "runs sh"),
+                Arguments.of("hash -p {why} ls; ls", "runs hash"),
+                Arguments.of("compgen -C {why} x", "runs compgen"),
+                Arguments.of("timeout -s KILL 5 sh -c {why}", "runs sh"),
+                Arguments.of("exec -a name bash -c {why}", "runs bash"),
+                Arguments.of("env -i PATH=/bin -- dash -c {why}", "runs dash"),
+                Arguments.of("! {why}", "the program to run"));
     }
 
     @ParameterizedTest
