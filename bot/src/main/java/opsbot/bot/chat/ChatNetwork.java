@@ -13,6 +13,16 @@ public interface ChatNetwork extends AutoCloseable {
     /** Connects (and keeps reconnecting) in the background, delivering lines to {@code inbox}. */
     void start(Consumer<Inbound> inbox);
 
+    /**
+     * Whether the thread that delivers lines may wait when the dispatcher is backed up. True for a reader of
+     * its own whose input stays safe meanwhile (Matrix: the homeserver holds the rest of the timeline, and a
+     * caught-up gap of 60 notes must not be cut); false for a network library's I/O thread, which must never
+     * stall (IRC): there, a line beyond the bounds is answered "busy" instead.
+     */
+    default boolean readerMayWait() {
+        return false;
+    }
+
     /** Sends lines to a channel or person, in order, splitting to the network's line limits. */
     void send(String target, java.util.List<String> lines);
 

@@ -25,6 +25,12 @@ public final class ConsoleNetwork implements ChatNetwork {
         this.out = out;
     }
 
+    /** Its own reader thread: waiting holds nothing up but the reading itself. */
+    @Override
+    public boolean readerMayWait() {
+        return true;
+    }
+
     @Override
     public String name() {
         return "console";

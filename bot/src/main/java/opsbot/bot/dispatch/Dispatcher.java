@@ -119,7 +119,7 @@ public final class Dispatcher implements AutoCloseable {
 
     public void attach(ChatNetwork network) {
         networks.add(network);
-        network.start(lanes::submit);
+        network.start(network.readerMayWait() ? lanes::put : lanes::submit);
         outbox.attached(network.name()); // what waited for it (an outage, a restart) goes out now
     }
 

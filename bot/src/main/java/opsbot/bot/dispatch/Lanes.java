@@ -77,7 +77,7 @@ public final class Lanes<T> implements AutoCloseable {
                 return;
             }
             Lane lane = lanes.get(k);
-            if (lane != null && lane.waiting.size() > perLane) { // the item in work is still in waiting
+            if (laneFull(lane)) {
                 lane.dropped++;
                 if (lane.told) return;
                 lane.told = true;
@@ -88,15 +88,7 @@ public final class Lanes<T> implements AutoCloseable {
                 fullTold = true;
                 full = null;
             } else {
-                inLanes++;
-                if (lane == null) {
-                    Lane fresh = new Lane(k);
-                    lanes.put(k, fresh);
-                    fresh.waiting.add(item);
-                    Thread.ofVirtual().name("lane").start(() -> run(fresh));
-                } else {
-                    lane.waiting.add(item);
-                }
+                take(k, item);
                 return;
             }
         }
@@ -116,6 +108,49 @@ public final class Lanes<T> implements AutoCloseable {
                 if (full != null) full.told = false;
                 else fullTold = false;
             }
+        }
+    }
+
+    /**
+     * Takes an item into its lane, waiting while its lane or all lanes are full: for a network whose reader may
+     * wait ({@code ChatNetwork.readerMayWait}), so that nothing it has read is turned away. Interrupted or
+     * closed while waiting, the item is logged as not taken.
+     */
+    public void put(T item) {
+        String k = key.apply(item);
+        synchronized (this) {
+            try {
+                while (!closed && (laneFull(lanes.get(k)) || inLanes >= total)) {
+                    wait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                log.warn("lanes: interrupted while waiting for room; not taken: an item for {}", shown(k));
+                return;
+            }
+            if (closed) {
+                log.info("lanes: stopping; not taken: an item for {}", shown(k));
+                return;
+            }
+            take(k, item);
+        }
+    }
+
+    private boolean laneFull(Lane lane) {
+        return lane != null && lane.waiting.size() > perLane; // the item in work is still in waiting
+    }
+
+    /** Puts the item in its lane, starting the lane's thread if it had none. Called holding the lock. */
+    private void take(String k, T item) {
+        inLanes++;
+        Lane lane = lanes.get(k);
+        if (lane == null) {
+            Lane fresh = new Lane(k);
+            lanes.put(k, fresh);
+            fresh.waiting.add(item);
+            Thread.ofVirtual().name("lane").start(() -> run(fresh));
+        } else {
+            lane.waiting.add(item);
         }
     }
 
@@ -167,6 +202,7 @@ public final class Lanes<T> implements AutoCloseable {
     public void close() {
         synchronized (this) {
             closed = true;
+            notifyAll(); // a reader waiting in put gives up
         }
         try {
             if (!awaitIdle(Duration.ofSeconds(5))) {

@@ -87,6 +87,12 @@ public final class MatrixNetwork implements ChatNetwork {
         this.saveToken = saveToken;
     }
 
+    /** Its own reader thread: waiting holds nothing up but the reading itself. */
+    @Override
+    public boolean readerMayWait() {
+        return true;
+    }
+
     @Override
     public String name() {
         return "matrix";

@@ -164,4 +164,49 @@ class LanesTest {
         }
         assertEquals(List.of("next"), done);
     }
+
+    /** A reader that may wait (Matrix catching up on a gap) is held back at the bound, and nothing is turned away. */
+    @Test
+    void putWaitsAtTheBoundInsteadOfTurningLinesAway() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> done = new CopyOnWriteArrayList<>();
+        List<Item> told = new CopyOnWriteArrayList<>();
+        try (Lanes<Item> lanes = new Lanes<>(2, 100, Item::who, i -> {
+            if (i.text().equals("0")) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            done.add(i.text());
+        }, i -> told.add(i))) {
+            CountDownLatch allPut = new CountDownLatch(1);
+            Thread reader = Thread.ofVirtual().start(() -> {
+                for (int n = 0; n < 60; n++) lanes.put(new Item("alice", Integer.toString(n)));
+                allPut.countDown();
+            });
+            // With the first line stuck, the reader can put at most the bound's worth and then waits.
+            TestWait.until("the reader waits at the bound", () -> reader.getState() == Thread.State.WAITING, WAIT_S);
+            assertEquals(1, allPut.getCount(), "the reader is held back, not let through");
+            release.countDown();
+            assertTrue(allPut.await(WAIT_S, TimeUnit.SECONDS), "the reader got room as the lane drained");
+            assertTrue(lanes.awaitIdle(Duration.ofSeconds(WAIT_S)));
+        }
+        List<String> expected = new ArrayList<>();
+        for (int n = 0; n < 60; n++) expected.add(Integer.toString(n));
+        assertEquals(expected, done, "all 60 lines worked on, in order");
+        assertEquals(List.of(), told, "none turned away");
+    }
+
+    /** Polls a condition until a deadline (no sleeps as assertions). */
+    private static final class TestWait {
+        static void until(String what, java.util.function.BooleanSupplier ok, long seconds) throws InterruptedException {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (!ok.getAsBoolean()) {
+                if (System.nanoTime() > end) fail(what + " did not happen within " + seconds + " s");
+                Thread.sleep(5);
+            }
+        }
+    }
 }
