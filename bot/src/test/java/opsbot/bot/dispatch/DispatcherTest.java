@@ -305,4 +305,20 @@ class DispatcherTest {
         assertEquals(List.of("compute1: uptime"), ran);
         assertEquals(2, store.recent(10).stream().filter(a -> "stale".equals(a.decision())).count());
     }
+
+    @Test
+    void hostCommandsArePacedPerPersonWithOneClearLine() throws Exception {
+        for (int i = 0; i < 20; i++) { // the example config's default: 20 a minute
+            say("alice", "#ops", "!st c1");
+            assertTrue(reply().startsWith("#ops ✓ status · compute1"), "command " + (i + 1));
+            reply();
+        }
+        say("alice", "#ops", "!st c1");
+        String slow = reply(); // the wait left depends on how long the twenty took
+        assertTrue(slow.matches("#ops slow down: at most 20 host commands a minute each; not run, try again in [123]s"), slow);
+        assertEquals(20, ran.size(), "the 21st did not run");
+        assertTrue(store.recent(1).stream().anyMatch(a -> "rate-limited".equals(a.decision())));
+        say("bob", "#ops", "!st c1");
+        assertTrue(reply().startsWith("#ops ✓ status · compute1"), "someone else is not slowed down");
+    }
 }

@@ -47,8 +47,8 @@ public final class JschExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(JschExecutor.class);
     /** How long a failed connect is remembered and answered without trying again. */
     static final Duration REMEMBER_FAILURE = Duration.ofSeconds(10);
-    /** Channel refusals and broken sessions a step gets past before it gives up. */
-    private static final int ROUNDS = 4;
+    /** Channel refusals (the host's MaxSessions) a step waits past before it gives up. */
+    private static final int REFUSALS = 8;
 
     private final SshConfig cfg;
     private final JSch jsch = new JSch();
@@ -92,7 +92,8 @@ public final class JschExecutor implements Executor {
         long start = System.nanoTime();
         Link link = links.computeIfAbsent(host.name(), k -> new Link());
         ExecResult.NotRun last = null;
-        for (int round = 0; round < ROUNDS; round++) {
+        int refusals = 0, reconnects = 0;
+        while (refusals <= REFUSALS && reconnects <= 1) {
             Object connected = session(host, link);
             if (connected instanceof ExecResult.NotRun n) {
                 return took(n, start);
@@ -127,12 +128,14 @@ public final class JschExecutor implements Executor {
                             log.info("{}: refused a channel with {} open; running at most {} at once there",
                                     host.name(), others, channels.capacity());
                             last = r.why();
+                            refusals++;
                         }
                         case Opened.Broken b -> {
                             // The pooled session died under us (server restart, idle NAT drop): reconnect.
                             log.info("{}: pooled session broken ({}), reconnecting", host.name(), b.why().detail());
                             drop(link, session);
                             last = b.why();
+                            reconnects++;
                         }
                     }
                 } finally {
