@@ -45,7 +45,8 @@ public final class Benchmark {
         MatrixClient malice = env.matrixUser("alice"), mdave = env.matrixUser("dave");
         String room = malice.createRoom("bench-" + System.nanoTime(), MatrixRoom.BOT, "@dave:localhost");
         mdave.join(room);
-        Files.writeString(cfg, env.yamlWithMatrix(dir, NICK, room, true, "30s").replace("rate-limit: 50", "rate-limit: 1000"));
+        Files.writeString(cfg, env.yamlWithMatrix(dir, NICK, room, true, "30s").replace("rate-limit: 50", "rate-limit: 1000")
+                .replace("max-parallel: 8", "max-parallel: 8\n  commands-per-minute: 10000")); // 100s of commands from alice
 
         IrcUser alice = env.user("alice_bench", "alice");
         alice.join("#ops");

@@ -32,6 +32,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs commands over SSH with JSch. One session per host is kept open (with keepalives) and reused, so
@@ -190,8 +191,9 @@ public final class JschExecutor implements Executor {
         // connect() without a timeout: with one, JSch asks for a reply to the exec request and polls for it
         // every 10 ms, which costs up to 10 ms per command. The channel open still has a deadline: if the host
         // does not answer it within the connect timeout, the session is stuck and is dropped.
+        AtomicBoolean settled = new AtomicBoolean(); // by the open returning, or by the deadline
         ScheduledFuture<?> deadline = timer.schedule(() -> {
-            if (!ch.isConnected()) {
+            if (settled.compareAndSet(false, true)) {
                 log.warn("{}: no answer to a channel open in {}; dropping the session", host.name(),
                         Durations.format(cfg.connectTimeout()));
                 session.disconnect();
@@ -199,8 +201,12 @@ public final class JschExecutor implements Executor {
         }, cfg.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
         try {
             ch.connect();
+            // Started, even if the deadline dropped the session just now: the exec request may have gone
+            // out, so this must not be retried; collect() reports it as lost.
+            settled.set(true);
             return new Opened.Started(ch, out, err);
         } catch (JSchException e) {
+            settled.set(true);
             ch.disconnect();
             if (session.isConnected()) {
                 return new Opened.Refused(new ExecResult.NotRun(ExecResult.Why.ERROR, "the host refused a channel ("
@@ -286,26 +292,30 @@ public final class JschExecutor implements Executor {
                 throw new IllegalStateException("connect attempt failed unexpectedly", e.getCause());
             }
         }
-        Object result;
+        Object result = null;
         try {
             result = connect(host);
         } catch (RuntimeException e) {
-            result = new ExecResult.NotRun(ExecResult.Why.ERROR, String.valueOf(e.getMessage()), Duration.ZERO);
             log.warn("{}: connect failed", host.name(), e);
-        }
-        synchronized (link) {
-            link.connecting = null;
-            if (result instanceof Session s) {
-                link.session = s;
-                link.channels = new Slots(cfg.hostSessions(), 0);
+        } finally {
+            // Whatever happened, the attempt ends here: the next caller must not wait for a dead one.
+            if (result == null) {
+                result = new ExecResult.NotRun(ExecResult.Why.ERROR, "connect failed (logged)", Duration.ZERO);
             }
+            synchronized (link) {
+                link.connecting = null;
+                if (result instanceof Session s) {
+                    link.session = s;
+                    link.channels = new Slots(cfg.hostSessions(), 0);
+                }
+            }
+            if (result instanceof ExecResult.NotRun n && n.why() == ExecResult.Why.UNREACHABLE) {
+                failures.failed(host.name(), n.detail());
+            } else if (result instanceof Session) {
+                failures.reached(host.name());
+            }
+            attempt.complete(result);
         }
-        if (result instanceof ExecResult.NotRun n && n.why() == ExecResult.Why.UNREACHABLE) {
-            failures.failed(host.name(), n.detail());
-        } else if (result instanceof Session) {
-            failures.reached(host.name());
-        }
-        attempt.complete(result);
         return result;
     }
 
