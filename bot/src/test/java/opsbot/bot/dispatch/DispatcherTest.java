@@ -49,6 +49,16 @@ class DispatcherTest {
     private final List<String> reactions = new CopyOnWriteArrayList<>();
     private Store store;
     private Dispatcher dispatcher;
+    /** When set, the dispatcher's clock stands still there (tests of pacing must not depend on the machine's speed). */
+    private final java.util.concurrent.atomic.AtomicReference<java.time.Instant> frozen = new java.util.concurrent.atomic.AtomicReference<>();
+    private final Clock clock = new Clock() {
+        public java.time.ZoneId getZone() { return java.time.ZoneOffset.UTC; }
+        public Clock withZone(java.time.ZoneId zone) { return this; }
+        public java.time.Instant instant() {
+            java.time.Instant f = frozen.get();
+            return f != null ? f : java.time.Instant.now();
+        }
+    };
 
     @BeforeEach
     void setUp() throws Exception {
@@ -64,7 +74,7 @@ class DispatcherTest {
             ran.add(h.name() + ": " + line);
             return new ExecResult.Exited(h.name().equals("compute3") ? 1 : 0, "out of " + h.name() + "\n", "", 0, Duration.ofMillis(5));
         };
-        dispatcher = new Dispatcher(cfg, store, new FanOut(recording, 4), Clock.systemUTC());
+        dispatcher = new Dispatcher(cfg, store, new FanOut(recording, 4), clock);
         dispatcher.attach(new ChatNetwork() {
             public String name() { return "irc"; }
             public void start(Consumer<Inbound> inbox) { }
@@ -351,5 +361,21 @@ class DispatcherTest {
         say("carol", "#ops", "!fo -m c4");
         assertEquals(2, entries.entries(1).stream().filter(e -> e.person().equals("carol")).count(),
                 "people in people are logged one by one");
+    }
+
+    @Test
+    void hostCommandsArePacedPerPersonWithOneClearLine() throws Exception {
+        frozen.set(java.time.Instant.now());
+        for (int i = 0; i < 20; i++) { // the example config's default: 20 a minute
+            say("alice", "#ops", "!st c1");
+            assertTrue(reply().startsWith("#ops ✓ status · compute1"), "command " + (i + 1));
+            reply();
+        }
+        say("alice", "#ops", "!st c1");
+        assertEquals("#ops slow down: at most 20 host commands a minute each; not run, try again in 3s", reply());
+        assertEquals(20, ran.size(), "the 21st did not run");
+        assertTrue(store.recent(1).stream().anyMatch(a -> "rate-limited".equals(a.decision())));
+        say("bob", "#ops", "!st c1");
+        assertTrue(reply().startsWith("#ops ✓ status · compute1"), "someone else is not slowed down");
     }
 }

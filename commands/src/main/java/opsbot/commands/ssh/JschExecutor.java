@@ -32,6 +32,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs commands over SSH with JSch. One session per host is kept open (with keepalives) and reused, so
@@ -47,8 +48,8 @@ public final class JschExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(JschExecutor.class);
     /** How long a failed connect is remembered and answered without trying again. */
     static final Duration REMEMBER_FAILURE = Duration.ofSeconds(10);
-    /** Channel refusals and broken sessions a step gets past before it gives up. */
-    private static final int ROUNDS = 4;
+    /** Channel refusals (the host's MaxSessions) a step waits past before it gives up. */
+    private static final int REFUSALS = 8;
 
     private final SshConfig cfg;
     private final JSch jsch = new JSch();
@@ -92,7 +93,8 @@ public final class JschExecutor implements Executor {
         long start = System.nanoTime();
         Link link = links.computeIfAbsent(host.name(), k -> new Link());
         ExecResult.NotRun last = null;
-        for (int round = 0; round < ROUNDS; round++) {
+        int refusals = 0, reconnects = 0;
+        while (refusals <= REFUSALS && reconnects <= 1) {
             Object connected = session(host, link);
             if (connected instanceof ExecResult.NotRun n) {
                 return took(n, start);
@@ -127,12 +129,14 @@ public final class JschExecutor implements Executor {
                             log.info("{}: refused a channel with {} open; running at most {} at once there",
                                     host.name(), others, channels.capacity());
                             last = r.why();
+                            refusals++;
                         }
                         case Opened.Broken b -> {
                             // The pooled session died under us (server restart, idle NAT drop): reconnect.
                             log.info("{}: pooled session broken ({}), reconnecting", host.name(), b.why().detail());
                             drop(link, session);
                             last = b.why();
+                            reconnects++;
                         }
                     }
                 } finally {
@@ -187,8 +191,9 @@ public final class JschExecutor implements Executor {
         // connect() without a timeout: with one, JSch asks for a reply to the exec request and polls for it
         // every 10 ms, which costs up to 10 ms per command. The channel open still has a deadline: if the host
         // does not answer it within the connect timeout, the session is stuck and is dropped.
+        AtomicBoolean settled = new AtomicBoolean(); // by the open returning, or by the deadline
         ScheduledFuture<?> deadline = timer.schedule(() -> {
-            if (!ch.isConnected()) {
+            if (settled.compareAndSet(false, true)) {
                 log.warn("{}: no answer to a channel open in {}; dropping the session", host.name(),
                         Durations.format(cfg.connectTimeout()));
                 session.disconnect();
@@ -196,8 +201,12 @@ public final class JschExecutor implements Executor {
         }, cfg.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
         try {
             ch.connect();
+            // Started, even if the deadline dropped the session just now: the exec request may have gone
+            // out, so this must not be retried; collect() reports it as lost.
+            settled.set(true);
             return new Opened.Started(ch, out, err);
         } catch (JSchException e) {
+            settled.set(true);
             ch.disconnect();
             if (session.isConnected()) {
                 return new Opened.Refused(new ExecResult.NotRun(ExecResult.Why.ERROR, "the host refused a channel ("
@@ -283,26 +292,30 @@ public final class JschExecutor implements Executor {
                 throw new IllegalStateException("connect attempt failed unexpectedly", e.getCause());
             }
         }
-        Object result;
+        Object result = null;
         try {
             result = connect(host);
         } catch (RuntimeException e) {
-            result = new ExecResult.NotRun(ExecResult.Why.ERROR, String.valueOf(e.getMessage()), Duration.ZERO);
             log.warn("{}: connect failed", host.name(), e);
-        }
-        synchronized (link) {
-            link.connecting = null;
-            if (result instanceof Session s) {
-                link.session = s;
-                link.channels = new Slots(cfg.hostSessions(), 0);
+        } finally {
+            // Whatever happened, the attempt ends here: the next caller must not wait for a dead one.
+            if (result == null) {
+                result = new ExecResult.NotRun(ExecResult.Why.ERROR, "connect failed (logged)", Duration.ZERO);
             }
+            synchronized (link) {
+                link.connecting = null;
+                if (result instanceof Session s) {
+                    link.session = s;
+                    link.channels = new Slots(cfg.hostSessions(), 0);
+                }
+            }
+            if (result instanceof ExecResult.NotRun n && n.why() == ExecResult.Why.UNREACHABLE) {
+                failures.failed(host.name(), n.detail());
+            } else if (result instanceof Session) {
+                failures.reached(host.name());
+            }
+            attempt.complete(result);
         }
-        if (result instanceof ExecResult.NotRun n && n.why() == ExecResult.Why.UNREACHABLE) {
-            failures.failed(host.name(), n.detail());
-        } else if (result instanceof Session) {
-            failures.reached(host.name());
-        }
-        attempt.complete(result);
         return result;
     }
 
