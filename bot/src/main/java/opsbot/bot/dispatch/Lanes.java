@@ -112,15 +112,18 @@ public final class Lanes<T> implements AutoCloseable {
     }
 
     /**
-     * Takes an item into its lane, waiting while its lane or all lanes are full: for a network whose reader may
-     * wait ({@code ChatNetwork.readerMayWait}), so that nothing it has read is turned away. Interrupted or
-     * closed while waiting, the item is logged as not taken.
+     * Takes an item into its lane, waiting only while all lanes together are full: for a network whose reader
+     * may wait ({@code ChatNetwork.readerMayWait}), so that nothing it has read is turned away. The per-lane
+     * bound does not apply here: that reader serves everyone, and waiting for one person's lane would let one
+     * busy person (a caught-up gap of notes, or someone whose replies the homeserver rate-limits) hold up every
+     * other person's lines; the total bound still holds. Interrupted or closed while waiting, the item is
+     * logged as not taken.
      */
     public void put(T item) {
         String k = key.apply(item);
         synchronized (this) {
             try {
-                while (!closed && (laneFull(lanes.get(k)) || inLanes >= total)) {
+                while (!closed && inLanes >= total) {
                     wait();
                 }
             } catch (InterruptedException e) {

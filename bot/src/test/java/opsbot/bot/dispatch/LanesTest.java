@@ -165,37 +165,42 @@ class LanesTest {
         assertEquals(List.of("next"), done);
     }
 
-    /** A reader that may wait (Matrix catching up on a gap) is held back at the bound, and nothing is turned away. */
+    /**
+     * A reader that may wait (Matrix, catching up on a gap) is held back only at the total bound: nothing it read
+     * is turned away, one person's full lane does not hold up another person's lines, and order is kept.
+     */
     @Test
-    void putWaitsAtTheBoundInsteadOfTurningLinesAway() throws Exception {
+    void putWaitsOnlyAtTheTotalBoundAndTurnsNothingAway() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         List<String> done = new CopyOnWriteArrayList<>();
         List<Item> told = new CopyOnWriteArrayList<>();
-        try (Lanes<Item> lanes = new Lanes<>(2, 100, Item::who, i -> {
-            if (i.text().equals("0")) {
+        try (Lanes<Item> lanes = new Lanes<>(2, 40, Item::who, i -> {
+            if (i.who().equals("alice") && i.text().equals("0")) {
                 try {
                     release.await();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             }
-            done.add(i.text());
+            done.add(i.who() + " " + i.text());
         }, i -> told.add(i))) {
             CountDownLatch allPut = new CountDownLatch(1);
             Thread reader = Thread.ofVirtual().start(() -> {
-                for (int n = 0; n < 60; n++) lanes.put(new Item("alice", Integer.toString(n)));
+                for (int n = 0; n < 30; n++) lanes.put(new Item("alice", Integer.toString(n))); // past her lane's 2
+                lanes.put(new Item("bob", "ping"));
+                for (int n = 30; n < 60; n++) lanes.put(new Item("alice", Integer.toString(n))); // past the total 40
                 allPut.countDown();
             });
-            // With the first line stuck, the reader can put at most the bound's worth and then waits.
-            TestWait.until("the reader waits at the bound", () -> reader.getState() == Thread.State.WAITING, WAIT_S);
-            assertEquals(1, allPut.getCount(), "the reader is held back, not let through");
+            TestWait.until("bob's line worked on while alice's lane is stuck", () -> done.contains("bob ping"), WAIT_S);
+            TestWait.until("the reader waits at the total bound", () -> reader.getState() == Thread.State.WAITING, WAIT_S);
+            assertEquals(1, allPut.getCount(), "the reader is held back at the total bound, not let through");
             release.countDown();
-            assertTrue(allPut.await(WAIT_S, TimeUnit.SECONDS), "the reader got room as the lane drained");
+            assertTrue(allPut.await(WAIT_S, TimeUnit.SECONDS), "the reader got room as the lanes drained");
             assertTrue(lanes.awaitIdle(Duration.ofSeconds(WAIT_S)));
         }
         List<String> expected = new ArrayList<>();
-        for (int n = 0; n < 60; n++) expected.add(Integer.toString(n));
-        assertEquals(expected, done, "all 60 lines worked on, in order");
+        for (int n = 0; n < 60; n++) expected.add("alice " + n);
+        assertEquals(expected, done.stream().filter(d -> d.startsWith("alice ")).toList(), "all 60 lines, in order");
         assertEquals(List.of(), told, "none turned away");
     }
 
