@@ -49,7 +49,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * From a chat line to a reply: addressing, identity, parsing, the one policy door ({@link Authorizer}, in
  * front of every command and again at its confirmation), binding, confirmation, execution and the store.
- * Network adapters call {@link #handle} on their own threads; remote execution runs on virtual threads so a slow host never blocks the chat.
+ * Lines from attached networks reach {@link #handle} through per-person {@link Lanes}, off the networks' own
+ * threads; remote execution runs on virtual threads so a slow host never blocks the chat.
  */
 public final class Dispatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
