@@ -69,7 +69,9 @@ public final class Dispatcher implements AutoCloseable {
     private final Runs runs = new Runs();
     /** Lines heard, off the networks' I/O threads: one lane per person and place, in the order said. */
     private final Lanes<Inbound> lanes = new Lanes<>(LANE_WAITING, LANES_TOTAL, Dispatcher::personKey, this::handle, this::busy);
-    private static final int LANE_WAITING = 16, LANES_TOTAL = 1024;
+    /** Lines that may wait per person: a Matrix gap read brings up to 1000 events of a room at once. */
+    static final int LANE_WAITING = 1000;
+    private static final int LANES_TOTAL = 4000;
 
     public Dispatcher(OpsbotConfig cfg, Store store, FanOut fanOut, Clock clock) {
         this.cfg = cfg;
