@@ -77,7 +77,12 @@ public final class Dispatcher implements AutoCloseable {
     private final RateLimiter rate;
     /** Lines heard, off the networks' I/O threads: one lane per person and place, in the order said. */
     private final Lanes<Inbound> lanes = new Lanes<>(LANE_WAITING, LANES_TOTAL, Dispatcher::personKey, this::handle, this::busy);
-    private static final int LANE_WAITING = 16, LANES_TOTAL = 1024;
+    /**
+     * Lines that may wait per person where the network's reader must not wait (IRC: more is answered "busy"),
+     * and over all lanes (a reader that may wait, as Matrix catching up on a gap of up to 1000 events, waits here).
+     */
+    static final int LANE_WAITING = 16;
+    private static final int LANES_TOTAL = 1024;
 
     public Dispatcher(OpsbotConfig cfg, Store store, FanOut fanOut, Clock clock) {
         this(cfg, store, fanOut, clock, gate(cfg));

@@ -97,7 +97,9 @@ class DispatcherLanesTest {
         blockFirstPong = true;
         inbox.accept(new Inbound("irc", "#ops", "alice", new Identity.IrcAccount("alice"), "!ping"));
         assertTrue(sendBlocked.await(10, TimeUnit.SECONDS), "alice's first reply is under way (and stuck)");
-        for (int i = 0; i < 16; i++) inbox.accept(new Inbound("irc", "#ops", "alice", new Identity.IrcAccount("alice"), "chat " + i)); // the bound
+        for (int i = 0; i < Dispatcher.LANE_WAITING; i++) {
+            inbox.accept(new Inbound("irc", "#ops", "alice", new Identity.IrcAccount("alice"), "chat " + i)); // up to the bound
+        }
         inbox.accept(new Inbound("irc", "#ops", "alice", new Identity.IrcAccount("alice"), "more chat")); // over it, not a command: only logged
         inbox.accept(new Inbound("irc", "#ops", "alice", new Identity.IrcAccount("alice"), "!hosts"));
         inbox.accept(new Inbound("irc", "#ops", "alice", new Identity.IrcAccount("alice"), "!whoami"));
