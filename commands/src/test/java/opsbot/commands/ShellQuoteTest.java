@@ -40,4 +40,21 @@ class ShellQuoteTest {
         assertEquals("'a b'", ShellQuote.quote("a b"));
         assertEquals("'it'\\''s'", ShellQuote.quote("it's"));
     }
+
+    /** Unquoted, "2" glued to a redirection would be the file descriptor: echo 2>/tmp/f writes nothing to f. */
+    @Test
+    void digitsAreQuotedSoTheyCannotBecomeAFileDescriptor() throws Exception {
+        assertEquals("'2'", ShellQuote.quote("2"));
+        assertEquals("a2", ShellQuote.quote("a2"));
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("quote", ".txt");
+        try {
+            Process p = new ProcessBuilder("/bin/sh", "-c", "echo " + ShellQuote.quote("2") + ">" + f)
+                    .redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            assertEquals(0, p.waitFor());
+            assertEquals("2\n", java.nio.file.Files.readString(f));
+        } finally {
+            java.nio.file.Files.deleteIfExists(f);
+        }
+    }
 }

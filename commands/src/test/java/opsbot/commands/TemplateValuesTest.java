@@ -27,6 +27,8 @@ class TemplateValuesTest {
               - {name: grepopt, kind: read, role: viewer, args: [{name: pat, type: text}], on: {host: admin1}, run: "grep -r --regexp={pat} /var/log"}
               - {name: twice, kind: read, role: viewer, args: [{name: pat, type: text}], on: {host: admin1}, run: "grep -- {pat} /a; grep {pat} /b"}
               - {name: mode, kind: read, role: viewer, args: [{name: m, type: enum, values: [fast, slow]}], on: {host: admin1}, run: "tool {m}"}
+              - {name: find, kind: read, role: viewer, args: [{name: dir, type: text}], on: {host: admin1}, run: "find -- {dir} -maxdepth 1"}
+              - {name: echo, kind: read, role: viewer, args: [{name: x, type: text}], on: {host: admin1}, run: "echo {x} >/tmp/f"}
               - {name: sleep, kind: read, role: viewer, args: [{name: d, type: duration}], on: {host: admin1}, run: "sleep {d}"}
             """);
 
@@ -66,13 +68,26 @@ class TemplateValuesTest {
         assertEquals("grep -r --regexp=-f/etc/x /var/log", line("grepopt", "-f/etc/x"));
     }
 
+    /** find takes -delete as its expression even after "--": there, "--" protects nothing. */
+    @Test
+    void findsDoubleDashDoesNotLetADashThrough() throws Exception {
+        assertTrue(refusal("find", "-delete").contains("dir may not start with '-'"));
+        assertEquals("find -- /srv -maxdepth 1", line("find", "/srv"));
+    }
+
+    /** A value of digits is quoted, so it can never become a file descriptor number (2>/tmp/f). */
+    @Test
+    void digitsAreQuoted() throws Exception {
+        assertEquals("echo '2' >/tmp/f", line("echo", "2"));
+    }
+
     @Test
     void durationsRoundUpToWholeSeconds() throws Exception {
-        assertEquals("sleep 1", line("sleep", "500ms"));
-        assertEquals("sleep 2", line("sleep", "1500ms"));
-        assertEquals("sleep 1", line("sleep", "1ms"));
-        assertEquals("sleep 5400", line("sleep", "1h30m"));
-        assertEquals("sleep 0", line("sleep", "0s"), "only an explicit zero is zero");
+        assertEquals("sleep '1'", line("sleep", "500ms"));
+        assertEquals("sleep '2'", line("sleep", "1500ms"));
+        assertEquals("sleep '1'", line("sleep", "1ms"));
+        assertEquals("sleep '5400'", line("sleep", "1h30m"));
+        assertEquals("sleep '0'", line("sleep", "0s"), "only an explicit zero is zero");
     }
 
     @Test

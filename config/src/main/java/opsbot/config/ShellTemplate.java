@@ -25,9 +25,13 @@ import java.util.regex.Pattern;
  * </ul>
  * Everything else is refused: inside single or double quotes (the value's quotes would close the
  * template's), after a backslash or a {@code $}, inside {@code $(…)}, backticks or {@code ${…}}, glued to
- * other text, in a comment, as a redirection target (chat would pick the file), in a here-document
- * template, as the program to run, as a wrapper's option ({@code sudo -u {x}}), inside bash's
- * {@code [[ ]]}, after {@code find -exec}, and in {@code printf -v} / {@code test -v}.
+ * other text, in a comment, as a redirection target (chat would pick the file) or glued to a {@code <}/{@code >}
+ * (a value of digits would be a file descriptor), in a here-document template, as the program to run, as a
+ * wrapper's option ({@code sudo -u {x}}), inside bash's {@code [[ ]]}, after {@code find -exec}, in
+ * {@code printf -v} / {@code test -v}, and in the word list of {@code for}/{@code select} (the loop variable
+ * would carry the value into uses opsbot cannot quote; the subject of {@code case} is fine: it is only
+ * matched). A template using {@code $_} may hold no placeholder. For find, test/[ and expr a {@code --}
+ * does not end the options (see {@link #NO_END_OF_OPTIONS}).
  *
  * <p>A template that runs a command which can run its input, a file or its operands as code — a shell
  * ({@code sh -c}, {@code bash}, …), {@code eval}, {@code source}/{@code .}, {@code ssh}, {@code su},
@@ -38,8 +42,11 @@ import java.util.regex.Pattern;
  * ({@code $CMD}). Wrappers that run their remaining arguments as a plain argv ({@code sudo}, {@code env},
  * {@code timeout}, {@code nice}, … see {@link #WRAPPERS}) are looked through to the program they run; an
  * option of theirs that opsbot does not know refuses the template, because it cannot tell which word is
- * run. A tool not listed here that runs a program named by an argument ({@code ip netns exec},
- * {@code git -c}) is not recognised: never put a placeholder where such a tool expects code.
+ * run. A code runner named anywhere else in the template, as an argument of a program opsbot does not
+ * know ({@code numactl -N 0 sh -c {x}}, {@code ip netns exec ns1 sh -c {x}}, {@code --shell=/bin/sh}),
+ * refuses it too, except the builtins that act only as a command's first word ({@link #BUILTINS_ONLY}). A tool
+ * that runs code given in some other form ({@code git -c}) is not recognised: never put a placeholder where
+ * such a tool expects code.
  */
 public final class ShellTemplate {
     /**
@@ -56,6 +63,24 @@ public final class ShellTemplate {
             "ruby", "node", "nodejs", "php", "lua", "tclsh", "wish", "awk", "gawk", "mawk", "nawk", "sed",
             "let", "declare", "typeset", "local", "export", "readonly", "unset", "read", "mapfile",
             "readarray", "set", "getopts", "fc", "enable", "coproc", "hash", "compgen", "complete", "wait");
+
+    /**
+     * Names in {@link #RUNS_CODE} that are shell builtins acting only as a command's first word: handed to
+     * another program as an argument they are plain words (exec cannot run a builtin), and {@code .} is
+     * also the current directory ({@code find . -name {x}}). Every other code runner is refused wherever
+     * it is named, because a program opsbot does not know may run its arguments ({@code numactl -N 0 sh -c
+     * {x}}, {@code ip netns exec ns1 sh -c {x}}).
+     */
+    private static final Set<String> BUILTINS_ONLY = Set.of(".", "trap", "alias", "let", "declare", "typeset",
+            "local", "export", "readonly", "unset", "read", "mapfile", "readarray", "set", "getopts", "fc", "enable",
+            "coproc", "hash", "compgen", "complete", "wait");
+
+    /**
+     * Programs for which {@code --} does not end the options: find reads any argument starting with
+     * {@code -} as an expression ({@code -delete}) even after {@code --}; test/[ and expr take {@code --} as
+     * an operand. A value starting with {@code -} is therefore refused anywhere in their arguments.
+     */
+    static final Set<String> NO_END_OF_OPTIONS = Set.of("find", "test", "[", "expr");
 
     /** How a wrapper reads its own options before the program it runs. */
     private record Wrapper(String argShort, String flagShort, String shellShort, Set<String> argLong,
@@ -176,6 +201,10 @@ public final class ShellTemplate {
         private final Set<String> refusals = new LinkedHashSet<>();
         private final List<List<Word>> commands = new ArrayList<>();
         private final List<Use> uses = new ArrayList<>();
+        /** The program the command being analysed runs, wrappers looked through; null until known. */
+        private String resolvedProgram;
+        /** Words already refused as the code-running program of their command (compared by identity). */
+        private final Set<Word> programs = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         private List<Word> command = new ArrayList<>();
         private Word word;
         private boolean redirectPending;
@@ -426,6 +455,11 @@ public final class ShellTemplate {
         }
 
         private void redirect(char c) {
+            if (word != null && word.hasPlaceholder()) {
+                // With no space before < or >, a value of digits would be read as a file descriptor: 2>/tmp/f.
+                word.placeholders().forEach(n -> refuse(n, "is glued to the redirection " + c + " that follows it;"
+                        + " put a space between them"));
+            }
             if (word != null) {
                 String lit = word.literal();
                 if (lit != null && !lit.isEmpty() && lit.chars().allMatch(Character::isDigit) && word.parts.stream()
@@ -501,8 +535,48 @@ public final class ShellTemplate {
                         words.add(w);
                     }
                 }
+                resolvedProgram = null;
                 analyseCommand(words);
+                codeRunnersAsArguments(cmd, resolvedProgram);
             }
+            if (commands.stream().flatMap(List::stream).flatMap(w -> w.parts.stream())
+                    .anyMatch(p -> p.kind() == Kind.EXPANSION && (p.text().equals("$_") || p.text().equals("${_}")))) {
+                refusals.add("the template uses $_, the last argument of the previous command, which may be a value"
+                        + " from chat that the shell then splits and globs; name the value again instead");
+            }
+        }
+
+        /** Refuses the template when a code runner is handed as an argument to some program. */
+        private void codeRunnersAsArguments(List<Word> cmd, String program) {
+            for (Word w : cmd) {
+                String lit = w.redirectTarget ? null : w.literal();
+                if (lit == null || lit.isEmpty()) {
+                    continue;
+                }
+                if (program == null) {
+                    if (assignment(w) == null && !PREFIX_WORDS.contains(lit)) {
+                        program = lit.substring(lit.lastIndexOf('/') + 1);
+                    }
+                    continue;
+                }
+                if (programs.contains(w)) {
+                    continue; // already refused as the program it is
+                }
+                for (String cand : lit.indexOf('=') > 0 ? List.of(lit, lit.substring(lit.indexOf('=') + 1)) : List.of(lit)) {
+                    String name = cand.substring(cand.lastIndexOf('/') + 1);
+                    if (codeRunner(name) && !BUILTINS_ONLY.contains(name)) {
+                        refusals.add("the template hands " + name + " to " + program + ", which may run it: " + name
+                                + " can run its input, a file or its operands as code, so no value from chat may go into"
+                                + " such a template; put the commands in a script on the host and pass the values to it"
+                                + " as arguments");
+                        break;
+                    }
+                }
+            }
+        }
+
+        private static boolean codeRunner(String name) {
+            return RUNS_CODE.contains(name) || RUNS_CODE.contains(name.replaceFirst("[0-9.]+$", ""));
         }
 
         private void analyseCommand(List<Word> words) {
@@ -533,6 +607,12 @@ public final class ShellTemplate {
                     k++;
                     continue;
                 }
+                if (lit.equals("for") || lit.equals("select")) {
+                    String var = k + 1 < words.size() ? text(words.get(k + 1)) : "";
+                    refuseAll(words, k + 1, "is in the word list of " + lit + ", which puts it in the variable " + var
+                            + ", whose later uses opsbot cannot quote; pass the values to a script on the host instead");
+                    return;
+                }
                 if (HEADERS.contains(lit)) {
                     judgeArguments(words, k + 1, null);
                     return;
@@ -541,7 +621,8 @@ public final class ShellTemplate {
                     refuseAll(words, k + 1, "is inside bash's " + lit + " … test, which evaluates array subscripts as code");
                     return;
                 }
-                if (RUNS_CODE.contains(name) || RUNS_CODE.contains(name.replaceFirst("[0-9.]+$", ""))) {
+                if (codeRunner(name)) {
+                    programs.add(w);
                     runsCode(name);
                     return;
                 }
@@ -554,6 +635,7 @@ public final class ShellTemplate {
                     k = next;
                     continue;
                 }
+                resolvedProgram = name;
                 judgeArguments(words, k + 1, name);
                 return;
             }
@@ -659,7 +741,7 @@ public final class ShellTemplate {
                 Word w = words.get(k);
                 String lit = w.literal();
                 if (lit != null) {
-                    if (lit.equals("--")) endOfOptions = true;
+                    if (lit.equals("--") && (program == null || !NO_END_OF_OPTIONS.contains(program))) endOfOptions = true;
                     if ("find".equals(program) && lit.matches("-(exec|execdir|ok|okdir)")) runsRest = true;
                     if (("printf".equals(program) && lit.equals("-v"))
                             || (("test".equals(program) || "[".equals(program)) && (lit.equals("-v") || lit.equals("-R")))) {

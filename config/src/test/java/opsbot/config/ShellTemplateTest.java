@@ -39,7 +39,11 @@ class ShellTemplateTest {
             "env LC_ALL=C nice -n 5 tool {x}",
             "tool {x} 2>&1 | grep -v noise; echo done",
             "tool {x} > /tmp/out.log",
-            "for h in {hosts}; do echo hi; done",
+            "for h in a b; do tool {x} -- $h; done",
+            "case {x} in start) tool go;; esac",      // the case subject is matched, never stored nor split
+            "find . -name {x}",                       // "." is the current directory here, not the builtin
+            "tool {x} 2>/dev/null",
+            "echo {x} > /tmp/out.log",
             "printf '%s\\n' {x}",
             "cd /srv && ./deploy.sh {env}",
             "adjtimex --print | grep -E 'status|offset'",
@@ -142,7 +146,25 @@ class ShellTemplateTest {
                 Arguments.of("timeout -s KILL 5 sh -c {why}", "runs sh"),
                 Arguments.of("exec -a name bash -c {why}", "runs bash"),
                 Arguments.of("env -i PATH=/bin -- dash -c {why}", "runs dash"),
-                Arguments.of("! {why}", "the program to run"));
+                Arguments.of("! {why}", "the program to run"),
+                // a code runner behind a program opsbot does not know as a wrapper
+                Arguments.of("numactl -N 0 sh -c {cmd}", "hands sh to numactl"),
+                Arguments.of("setarch x86_64 bash -c {cmd}", "hands bash to setarch"),
+                Arguments.of("ip netns exec ns1 sh -c {cmd}", "hands sh to ip"),
+                Arguments.of("ip netns exec ns1 /usr/bin/python3.11 {cmd}", "hands python3.11 to ip"),
+                Arguments.of("numactl -N 0 eval {cmd}", "hands eval to numactl"),
+                Arguments.of("tool {x} | numactl -N 0 xargs rm", "hands xargs to numactl"),
+                Arguments.of("tool {x}; nsexec --shell=/bin/sh run", "hands sh to nsexec"),
+                Arguments.of("sudo numactl -N 0 perl -e {cmd}", "hands perl to numactl"),
+                // the loop variable carries the value into its unquoted uses
+                Arguments.of("for f in {name}; do ls -l /var/log/$f; done", "word list of for"),
+                Arguments.of("for f in a {name} b; do ls $f; done", "variable f"),
+                Arguments.of("select f in {name}; do ls $f; done", "word list of select"),
+                Arguments.of("tool {x}; ls $_", "uses $_"),
+                // no space before a redirection: a value of digits would be a file descriptor
+                Arguments.of("echo {x}>/tmp/f", "glued to the redirection >"),
+                Arguments.of("tool {x}<in", "glued to the redirection <"),
+                Arguments.of("tool --opt={x}>>/tmp/f", "glued to the redirection >"));
     }
 
     @ParameterizedTest
@@ -150,6 +172,16 @@ class ShellTemplateTest {
     void refusedWithTheReason(String template, String reason) {
         String why = refused(template);
         assertTrue(why.contains(reason), template + " → " + why);
+    }
+
+    /** find reads any argument starting with - as its expression, after -- too; test and expr know no --. */
+    @ParameterizedTest
+    @ValueSource(strings = {"find -- {dir} -maxdepth 1", "find /srv -- {dir}", "sudo find -- {dir}",
+            "test -- {x} = y", "[ -- {x} = y ]", "expr -- {x} + 1"})
+    void doubleDashDoesNotEndTheOptionsOfSomeTools(String t) {
+        ShellTemplate.Use use = ok(t).uses().get(0);
+        assertTrue(use.optionLike(), t + ": a value starting with - must be refused at run time");
+        assertFalse(ok("tool -- {x} | find /srv").uses("x").get(0).optionLike(), "only find's own arguments");
     }
 
     @Test

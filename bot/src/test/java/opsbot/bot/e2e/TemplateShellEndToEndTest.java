@@ -39,7 +39,7 @@ class TemplateShellEndToEndTest {
             ";echo INJECTED;", "$(id)", "`id`", "'", "\"", "it's \"quoted\"", "'; echo INJECTED; '", "*", "/etc/*",
             "~", "~root", "$HOME", "${PATH}", "\\", "\\'", "a|echo INJECTED", "a&&echo INJECTED", "x>" + PWNED,
             "<x", "(x)", "{a,b}", "#not-a-comment", "!!", "%s%n", "=ls", "a  b", "ü€✓ 日本語 🚀", "\u00a0nbsp",
-            "$((1+1))", "$'\\x41'", "IFS=x", "a\\;b");
+            "$((1+1))", "$'\\x41'", "IFS=x", "a\\;b", "2", "007");
 
     private TestEnv env;
     private OpsbotConfig cfg;
