@@ -63,6 +63,8 @@ import java.util.function.Consumer;
 public final class IrcNetwork implements ChatNetwork {
     private static final Logger log = LoggerFactory.getLogger(IrcNetwork.class);
     private static final Duration WHOIS_WAIT = Duration.ofSeconds(3);
+    /** How long an outbox post waits for its lines to reach the connection before it is taken back and retried. */
+    private static final Duration POST_WAIT = Duration.ofSeconds(30);
     /** A connection that is not registered this long after it was made (e.g. SASL never answered) is retried. */
     private static final Duration REGISTRATION_WAIT = Duration.ofSeconds(30);
     private final Duration registrationWait;
@@ -239,8 +241,31 @@ public final class IrcNetwork implements ChatNetwork {
         if (target.startsWith("#") && !isJoined(target)) {
             throw new PostFailed("not in " + target + " (yet)", null);
         }
-        send(target, List.of(message.plain().split("\n")));
-        return null;
+        // Returns only once every line was handed to the connection, so that the outbox marks the row sent only
+        // then: a line still waiting at the rate limit when the bot stops or the connection drops is not lost.
+        // Given up after POST_WAIT: the unsent lines are taken back and the whole post is tried again later.
+        PacedSender out = paced;
+        List<String> raws = new java.util.ArrayList<>();
+        int budget = IrcLines.budget(target);
+        for (String line : message.plain().split("\n")) {
+            for (String part : IrcLines.split(line.replaceAll("[\\r\\x00]", " "), budget)) {
+                raws.add("PRIVMSG " + target + " :" + (part.isEmpty() ? " " : part));
+            }
+        }
+        List<java.util.concurrent.CompletableFuture<Void>> written = raws.stream().map(out::queueTracked).toList();
+        try {
+            java.util.concurrent.CompletableFuture.allOf(written.toArray(new java.util.concurrent.CompletableFuture[0]))
+                    .get(POST_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            return null;
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            raws.forEach(out::withdraw);
+            throw new PostFailed("not written to " + target + " within " + POST_WAIT.toSeconds() + "s: "
+                    + (e.getCause() != null ? e.getCause().getMessage() : "still waiting at the rate limit"), e);
+        } catch (InterruptedException e) {
+            raws.forEach(out::withdraw);
+            Thread.currentThread().interrupt();
+            throw new PostFailed("interrupted", e);
+        }
     }
 
     @Handler

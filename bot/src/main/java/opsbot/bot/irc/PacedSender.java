@@ -5,12 +5,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * Kitteh's sending queue, as opsbot keeps it: an outgoing rate limit, and two classes of lines.
@@ -36,6 +40,9 @@ final class PacedSender implements MessageSendingQueue {
     private final int maxBulk;
     private final Queue<String> urgent = new ArrayDeque<>();
     private final Queue<String> bulk = new ArrayDeque<>();
+    /** Lines whose writer waits to hear they were handed to the connection (by identity: each is its own String). */
+    private final Map<String, CompletableFuture<Void>> tracked = new IdentityHashMap<>();
+    private final LongSupplier nanos;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "irc-paced-sender");
         t.setDaemon(true);
@@ -45,10 +52,17 @@ final class PacedSender implements MessageSendingQueue {
     private boolean paused = true;
     private boolean drainScheduled;
     private double tokens;
-    private long last = System.nanoTime();
+    private long last;
     private long droppedUrgent;
 
     PacedSender(double rate, int maxUrgent, int maxBulk) {
+        this(rate, maxUrgent, maxBulk, System::nanoTime);
+    }
+
+    /** With the clock the bucket refills by (tests: one that moves only when told). */
+    PacedSender(double rate, int maxUrgent, int maxBulk, LongSupplier nanos) {
+        this.nanos = nanos;
+        this.last = nanos.getAsLong();
         this.rate = rate;
         this.burst = Math.max(1, Math.ceil(rate));
         this.tokens = burst;
@@ -73,6 +87,31 @@ final class PacedSender implements MessageSendingQueue {
         drain();
     }
 
+    /**
+     * An urgent line whose sender must know it reached the connection (the outbox marks a row sent only then):
+     * the future completes once the line was handed to Kitteh's writer, fails if that write failed or the queue
+     * shut down, and fails at once when the urgent queue is full. See {@link #withdraw} for giving up on it.
+     */
+    synchronized CompletableFuture<Void> queueTracked(String line) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        if (urgent.size() >= maxUrgent) {
+            f.completeExceptionally(new IllegalStateException(urgent.size() + " urgent lines are waiting to be sent"));
+            return f;
+        }
+        tracked.put(line, f);
+        urgent.add(line);
+        drain();
+        return f;
+    }
+
+    /** Takes back a tracked line that was not sent yet (its sender gave up waiting); false if it was sent. */
+    synchronized boolean withdraw(String line) {
+        CompletableFuture<Void> f = tracked.remove(line);
+        boolean waiting = urgent.removeIf(l -> l == line);
+        if (f != null) f.completeExceptionally(new IllegalStateException("withdrawn"));
+        return waiting;
+    }
+
     /** A bulk line: goes after every urgent line. False (and not queued) when the bulk queue is full. */
     synchronized boolean queueBulk(String message) {
         if (bulk.size() >= maxBulk) {
@@ -88,16 +127,19 @@ final class PacedSender implements MessageSendingQueue {
         if (paused || consumer == null) {
             return;
         }
-        long now = System.nanoTime();
+        long now = nanos.getAsLong();
         tokens = Math.min(burst, tokens + (now - last) / 1e9 * rate);
         last = now;
         while (tokens >= 1 && !(urgent.isEmpty() && bulk.isEmpty())) {
             tokens -= 1;
             String line = urgent.isEmpty() ? bulk.poll() : urgent.poll();
+            CompletableFuture<Void> f = tracked.remove(line);
             try {
                 consumer.accept(line);
+                if (f != null) f.complete(null);
             } catch (RuntimeException e) {
                 log.warn("irc: write failed: {}", e.toString()); // must not break the caller's command
+                if (f != null) f.completeExceptionally(e);
             }
         }
         if (!(urgent.isEmpty() && bulk.isEmpty()) && !drainScheduled) {
@@ -144,6 +186,8 @@ final class PacedSender implements MessageSendingQueue {
         rest.addAll(bulk);
         urgent.clear();
         bulk.clear();
+        tracked.values().forEach(f -> f.completeExceptionally(new IllegalStateException("the connection's queue shut down")));
+        tracked.clear();
         return rest;
     }
 }

@@ -8,25 +8,55 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import static org.junit.jupiter.api.Assertions.*;
 
 class PacedSenderTest {
+    /** The bucket's clock moves only when the test says so: nothing here depends on the machine's speed. */
+    private final java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+
+    private static void await(String what, java.util.function.BooleanSupplier ok) throws InterruptedException {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (!ok.getAsBoolean()) {
+            if (System.nanoTime() > end) fail(what + " did not happen within 10 s");
+            Thread.sleep(5);
+        }
+    }
+
     @Test
     void burstGoesOutAtOnceTheRestIsPacedInOrder() throws Exception {
         List<String> sent = new CopyOnWriteArrayList<>();
-        List<Long> at = new CopyOnWriteArrayList<>();
-        PacedSender s = new PacedSender(10); // 10 lines/s, burst 10
-        s.beginSending(line -> {
-            sent.add(line);
-            at.add(System.nanoTime());
-        });
-        long t0 = System.nanoTime();
+        PacedSender s = new PacedSender(10, 1000, 500, now::get); // 10 lines/s, burst 10
+        s.beginSending(sent::add);
         for (int i = 0; i < 15; i++) s.queue("line " + i);
         assertEquals(10, sent.size(), "the burst is sent inline, before queue() returns");
-        long end = System.nanoTime() + 3_000_000_000L;
-        while (sent.size() < 15 && System.nanoTime() < end) Thread.sleep(10);
-        assertEquals(15, sent.size());
-        for (int i = 0; i < 15; i++) assertEquals("line " + i, sent.get(i));
-        double lastMs = (at.get(14) - t0) / 1e6;
-        assertTrue(lastMs >= 400 && lastMs < 1500, "5 lines beyond the burst take about 0.5 s at 10/s: " + lastMs);
+        now.addAndGet(250_000_000L); // a quarter second: two and a half tokens
+        await("two more lines", () -> sent.size() == 12);
+        s.queue("line 15"); // still no whole token: waits its turn
+        assertEquals(12, sent.size(), "nothing beyond what the bucket allows");
+        now.addAndGet(350_000_000L); // three and a half more tokens: the remaining four lines
+        await("the rest", () -> sent.size() == 16);
+        for (int i = 0; i < 16; i++) assertEquals("line " + i, sent.get(i));
         s.shutdown();
+    }
+
+    /** An outbox post learns its line reached the connection, or that it did not; a withdrawn line is not sent. */
+    @Test
+    void aTrackedLineCompletesOnlyOnceWritten() throws Exception {
+        List<String> sent = new CopyOnWriteArrayList<>();
+        PacedSender s = new PacedSender(1, 1000, 500, now::get); // burst 1
+        var early = s.queueTracked("PRIVMSG #incidents :before connecting");
+        assertFalse(early.isDone(), "not connected: waiting, not written");
+        s.beginSending(sent::add);
+        assertTrue(early.isDone() && !early.isCompletedExceptionally(), "written as sending began");
+        String line = "PRIVMSG #incidents :[INC-1] entry";
+        var waiting = s.queueTracked(line); // no token left
+        assertFalse(waiting.isDone(), "still waiting at the rate limit");
+        assertTrue(s.withdraw(line), "taken back while unsent");
+        assertTrue(waiting.isCompletedExceptionally());
+        now.addAndGet(2_000_000_000L);
+        s.queue("PRIVMSG #ops :next");
+        await("the next line", () -> sent.size() == 2);
+        assertEquals(List.of("PRIVMSG #incidents :before connecting", "PRIVMSG #ops :next"), sent, "the withdrawn line never went out");
+        var cut = s.queueTracked("PRIVMSG #incidents :cut off");
+        s.shutdown();
+        assertTrue(cut.isCompletedExceptionally(), "a shut-down queue fails what it still held");
     }
 
     @Test
