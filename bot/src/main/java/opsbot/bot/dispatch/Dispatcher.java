@@ -350,7 +350,7 @@ public final class Dispatcher implements AutoCloseable {
             refuse(in, caller, spec.name(), "invalid", e.getMessage());
             return;
         }
-        Optional<String> slow = rate.take(caller.person() != null ? "person:" + caller.person().name() : personKey(in));
+        Optional<String> slow = rate.take(RateLimiter.keyOf(caller.person() == null ? null : caller.person().name(), in.who()));
         if (slow.isPresent()) {
             refuse(in, caller, spec.name(), "rate-limited", slow.get());
             return;

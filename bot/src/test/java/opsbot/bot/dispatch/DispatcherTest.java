@@ -378,4 +378,20 @@ class DispatcherTest {
         say("bob", "#ops", "!st c1");
         assertTrue(reply().startsWith("#ops ✓ status · compute1"), "someone else is not slowed down");
     }
+
+    @Test
+    void everyoneNotLoggedInSharesOneBucketPerNetwork() throws Exception {
+        frozen.set(java.time.Instant.now());
+        for (int i = 0; i < 20; i++) { // a new nick for every command
+            dispatcher.handle(new Inbound("irc", "#ops", "anon" + i, Identity.irc("irc", "anon" + i, null), "!st c1"));
+            assertTrue(reply().startsWith("#ops ✓ status · compute1"), "command " + (i + 1));
+            reply();
+        }
+        dispatcher.handle(new Inbound("irc", "#ops", "anon20", Identity.irc("irc", "anon20", null), "!st c1"));
+        assertEquals("#ops slow down: at most 20 host commands a minute for everyone not logged in here, together;"
+                + " not run, try again in 3s", reply());
+        assertEquals(20, ran.size(), "a new nick is not a new bucket");
+        say("bob", "#ops", "!st c1");
+        assertTrue(reply().startsWith("#ops ✓ status · compute1"), "people who are logged in are not slowed down");
+    }
 }

@@ -1,5 +1,6 @@
 package opsbot.bot.dispatch;
 
+import opsbot.commands.policy.Identity;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
@@ -51,15 +52,37 @@ class RateLimiterTest {
     }
 
     @Test
-    void idlePeopleAreForgottenWhenTooManyAreTracked() {
+    void theTrackerIsBoundedAndForgetsWhoWasIdleLongest() {
         TestClock clock = new TestClock();
         RateLimiter r = new RateLimiter(2, clock);
         r.take("busy");
         r.take("busy");
-        for (int i = 0; i < RateLimiter.MAX_TRACKED + 5; i++) {
+        r.take("idle");
+        r.take("idle");
+        for (int i = 0; i < RateLimiter.MAX_TRACKED * 2; i++) { // a flood of distinct accounts
             r.take("n" + i);
+            if (i % 1000 == 0) {
+                assertTrue(r.take("busy").isPresent(), "a limited person who keeps trying stays limited");
+            }
             clock.now = clock.now.plusMillis(1);
         }
-        assertTrue(r.take("busy").isPresent(), "a limited person is not forgotten by flooding the tracker");
+        assertEquals(RateLimiter.MAX_TRACKED, r.tracked(), "never more than the cap");
+        assertTrue(r.take("busy").isPresent());
+        assertTrue(r.take("idle").isEmpty(), "the one idle longest was forgotten (it starts again from a burst)");
+    }
+
+    @Test
+    void anonymousSendersShareABucketPerNetwork() {
+        TestClock clock = new TestClock();
+        RateLimiter r = new RateLimiter(3, clock);
+        for (int i = 0; i < 3; i++) {
+            assertTrue(r.take(RateLimiter.keyOf(null, new Identity.Anonymous("libera", "nick" + i))).isEmpty());
+        }
+        assertEquals("slow down: at most 3 host commands a minute for everyone not logged in here, together; not run,"
+                + " try again in 20s", r.take(RateLimiter.keyOf(null, new Identity.Anonymous("libera", "fresh"))).orElseThrow());
+        assertTrue(r.take(RateLimiter.keyOf(null, new Identity.Anonymous("oftc", "nick0"))).isEmpty(), "per network");
+        assertTrue(r.take(RateLimiter.keyOf(null, new Identity.IrcAccount("eve"))).isEmpty(), "an account has its own");
+        assertEquals("person:alice", RateLimiter.keyOf("alice", new Identity.MatrixUser("@alice:x")));
+        assertNotEquals(RateLimiter.keyOf(null, new Identity.IrcAccount("@x:y")), RateLimiter.keyOf(null, new Identity.MatrixUser("@x:y")));
     }
 }

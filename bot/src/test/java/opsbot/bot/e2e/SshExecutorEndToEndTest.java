@@ -43,8 +43,11 @@ import static org.junit.jupiter.api.Assertions.*;
 @Tag("e2e")
 class SshExecutorEndToEndTest {
     private static final Duration CONNECT = Duration.ofSeconds(2);
-    /** Scheduling slack on a busy 2-core test machine. */
-    private static final long MARGIN_MS = 1500;
+    /**
+     * Slack for "ended at the connect timeout": generous (a busy 2-core machine), yet a stall that is not cut
+     * by the deadline hangs for ever. Other checks are orderings, not wall-clock bounds.
+     */
+    private static final long SLACK_MS = 2 * CONNECT.toMillis();
 
     private TestEnv env;
     private HostConfig real;
@@ -150,6 +153,7 @@ class SshExecutorEndToEndTest {
         closeLast.add(peer);
         JschExecutor ex = executor(Duration.ofSeconds(10));
         HostConfig stalled = host("compute3", peer.port());
+        assertTrue(ex.run(real, "true").ok(), "warm: the healthy host's answer below is a channel, not a handshake");
 
         long t0 = System.nanoTime();
         List<CompletableFuture<ExecResult>> stalls = new ArrayList<>();
@@ -160,18 +164,19 @@ class SshExecutorEndToEndTest {
         ExecResult other = ex.run(real, "echo ok");
         long otherMs = ms(t0);
         assertTrue(other.ok(), other.toString());
+        assertTrue(stalls.stream().noneMatch(CompletableFuture::isDone), "the healthy host answered first (" + otherMs + " ms)");
         for (CompletableFuture<ExecResult> f : stalls) {
-            ExecResult r = f.get(CONNECT.toMillis() + MARGIN_MS * 2, TimeUnit.MILLISECONDS);
+            ExecResult r = f.get(CONNECT.toMillis() + SLACK_MS * 2, TimeUnit.MILLISECONDS);
             long stalledMs = ms(t0);
             assertEquals("unreachable, connect timeout 2s", r.brief(), how + ": " + r);
-            assertTrue(stalledMs <= CONNECT.toMillis() + MARGIN_MS, how + ": answered after " + stalledMs + " ms");
-            assertTrue(otherMs < stalledMs, "the healthy host answered first (" + otherMs + " vs " + stalledMs + " ms)");
+            assertTrue(stalledMs <= CONNECT.toMillis() + SLACK_MS, how + ": answered after " + stalledMs + " ms");
         }
         assertEquals(1, peer.accepted.size(), "one connect attempt for the four commands");
 
         long t1 = System.nanoTime();
         ExecResult again = ex.run(stalled, "true");
-        assertTrue(ms(t1) < 500, "answered from memory, at once: " + ms(t1) + " ms");
+        // Not tried again (one accept, below); a try would have taken the whole connect timeout.
+        assertTrue(ms(t1) < CONNECT.toMillis(), "answered from memory: " + ms(t1) + " ms");
         assertTrue(again.brief().matches("unreachable \\ds ago \\(connect timeout 2s\\), not retried yet; next try in \\d+s"),
                 again.brief());
         assertEquals(1, peer.accepted.size(), "not tried again");
@@ -183,13 +188,15 @@ class SshExecutorEndToEndTest {
     void aTimedOutCommandIsKilledOnTheHostWithItsChildren() throws Exception {
         env.control("srv", "hang", "");
         JschExecutor ex = executor(Duration.ofSeconds(2));
+        assertTrue(ex.run(real, "true").ok()); // warm: the time below is the command's, not a handshake's
         long t0 = System.nanoTime();
         // $$ is the remote shell: sshd made it a process group (and session) leader; exec keeps that pid for
         // the fake tool, whose `sleep 3600` child is in the same group.
         ExecResult r = ex.run(real, "echo $$; exec srv all status");
         String pgid = ((ExecResult.TimedOut) r).stdout().strip();
         try {
-            assertTrue(ms(t0) < 2000 + CONNECT.toMillis() + MARGIN_MS, ms(t0) + " ms");
+            // Timed out at 2s; the kill is confirmed within the connect timeout, else it would say "may still be running".
+            assertTrue(ms(t0) < 2000 + CONNECT.toMillis() + SLACK_MS, ms(t0) + " ms");
             assertEquals("timed out after 2s, killed", r.brief());
             assertTrue(pgid.matches("\\d+"), pgid);
             TestEnv.await("the command's process group is gone", () -> processGroup(pgid).isEmpty(), Duration.ofSeconds(5));
@@ -287,20 +294,21 @@ class SshExecutorEndToEndTest {
         FanOut fanOut = new FanOut(new JschExecutor(ssh(Duration.ofSeconds(10), 2, 8, env.run.resolve("known_hosts"))),
                 2, 1, Duration.ofSeconds(12));
         closeLast.add(fanOut);
-        long t0 = System.nanoTime();
+        // Warm, so that the change below is a channel open, not a handshake that a loaded machine may slow down.
+        assertTrue(fanOut.run(plan(Kind.READ, real, "true")).get(0).result().ok());
         List<CompletableFuture<List<FanOut.StepResult>>> reads = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             reads.add(CompletableFuture.supplyAsync(() -> fanOut.run(plan(Kind.READ, dead, "true")), r -> Thread.ofVirtual().start(r)));
         }
         TestEnv.await("the dead host was tried", () -> !peer.accepted.isEmpty(), Duration.ofSeconds(5));
         List<FanOut.StepResult> change = fanOut.run(plan(Kind.CHANGE, real, "echo failed over"));
-        long changeMs = ms(t0);
         assertTrue(change.get(0).result().ok(), change.toString());
-        assertTrue(changeMs < CONNECT.toMillis(), "the change ran while the dead host was still being tried: " + changeMs + " ms");
+        assertTrue(reads.stream().noneMatch(CompletableFuture::isDone),
+                "the change ran while the dead host was still being tried, before any of its reads was answered");
         for (CompletableFuture<List<FanOut.StepResult>> f : reads) {
-            assertEquals("unreachable, connect timeout 2s", f.get(CONNECT.toMillis() + MARGIN_MS * 2, TimeUnit.MILLISECONDS)
+            assertEquals("unreachable, connect timeout 2s", f.get(CONNECT.toMillis() + SLACK_MS * 2, TimeUnit.MILLISECONDS)
                     .get(0).result().brief());
         }
-        assertTrue(ms(t0) <= CONNECT.toMillis() + MARGIN_MS, "all eight answered by one connect timeout: " + ms(t0) + " ms");
+        assertEquals(1, peer.accepted.size(), "all eight answered by one connect attempt, not eight in turn");
     }
 }

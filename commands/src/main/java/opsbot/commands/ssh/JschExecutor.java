@@ -42,7 +42,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>A step goes: host connected (one connect attempt per host at a time, under one deadline; a host that
  * just failed is answered from memory), then one of the host's channels (at most {@code host-sessions},
  * fewer if the host refuses more), then the caller's bot-wide slot ({@link Gate}), then the command. So
- * only commands that are about to run hold a bot-wide slot.
+ * only commands that are about to run hold a bot-wide slot. A read waiting for its bot-wide slot does hold
+ * a channel of its host; so that reads queued on a host never hold up a change there, one of each host's
+ * channels is for changes (see {@link #hostChannels}).
  */
 public final class JschExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(JschExecutor.class);
@@ -80,7 +82,7 @@ public final class JschExecutor implements Executor {
         /** Completes with the Session, or the NotRun that everyone waiting for this attempt gets. */
         CompletableFuture<Object> connecting;
         /** Channels on {@link #session}; replaced with each new session (a new session, a new limit to learn). */
-        Slots channels = new Slots(cfg.hostSessions(), 0);
+        Slots channels = hostChannels(cfg.hostSessions());
     }
 
     @Override
@@ -104,58 +106,75 @@ public final class JschExecutor implements Executor {
             synchronized (link) {
                 channels = link.channels;
             }
-            if (!take(channels, gate)) {
-                return new ExecResult.NotRun(ExecResult.Why.BUSY, "host busy: " + channels.inUse()
-                        + " commands running there for " + Durations.format(maxWait), since(start));
+            Optional<ExecResult.NotRun> notNow = turn(channels, gate, maxWait);
+            if (notNow.isPresent()) {
+                return took(notNow.get(), start);
             }
             try {
-                Optional<ExecResult.NotRun> refused = gate.enter();
-                if (refused.isPresent()) {
-                    return took(refused.get(), start);
-                }
-                try {
-                    Opened opened = open(host, session, commandLine);
-                    switch (opened) {
-                        case Opened.Started s -> {
-                            return collect(host, s, start);
-                        }
-                        case Opened.Refused r -> {
-                            // The command did not start, so trying again cannot run it twice.
-                            int others = channels.inUse() - 1;
-                            if (others < 1) {
-                                return took(r.why(), start);
-                            }
-                            channels.limitTo(others); // the host allows no more than that: the rest queue
-                            log.info("{}: refused a channel with {} open; running at most {} at once there",
-                                    host.name(), others, channels.capacity());
-                            last = r.why();
-                            refusals++;
-                        }
-                        case Opened.Broken b -> {
-                            // The pooled session died under us (server restart, idle NAT drop): reconnect.
-                            log.info("{}: pooled session broken ({}), reconnecting", host.name(), b.why().detail());
-                            drop(link, session);
-                            last = b.why();
-                            reconnects++;
-                        }
+                Opened opened = open(host, session, commandLine);
+                switch (opened) {
+                    case Opened.Started s -> {
+                        return collect(host, s, start);
                     }
-                } finally {
-                    gate.leave();
+                    case Opened.Refused r -> {
+                        // The command did not start, so trying again cannot run it twice.
+                        int others = channels.inUse() - 1;
+                        if (others < 1) {
+                            return took(r.why(), start);
+                        }
+                        channels.limitTo(others); // the host allows no more than that: the rest queue
+                        log.info("{}: refused a channel with {} open; running at most {} at once there",
+                                host.name(), others, channels.capacity());
+                        last = r.why();
+                        refusals++;
+                    }
+                    case Opened.Broken b -> {
+                        // The pooled session died under us (server restart, idle NAT drop): reconnect.
+                        log.info("{}: pooled session broken ({}), reconnecting", host.name(), b.why().detail());
+                        drop(link, session);
+                        last = b.why();
+                        reconnects++;
+                    }
                 }
             } finally {
+                gate.leave();
                 channels.release();
             }
         }
         return took(last, start);
     }
 
-    private boolean take(Slots channels, Gate gate) {
+    /**
+     * A host's channels. With more than one, the last is for change commands: reads queued on the host (each
+     * holding a channel while it waits for a bot-wide slot) can then never keep a failover there waiting.
+     * With one there is nothing to reserve; changes still go first when it frees.
+     */
+    static Slots hostChannels(int hostSessions) {
+        return new Slots(hostSessions, hostSessions > 1 ? 1 : 0);
+    }
+
+    /**
+     * A step's turn: one of the host's channels, then the caller's bot-wide slot. Empty when both are held
+     * (the caller leaves the gate, then releases the channel); otherwise why not, and nothing is held.
+     */
+    static Optional<ExecResult.NotRun> turn(Slots channels, Gate gate, Duration maxWait) {
+        long t0 = System.nanoTime();
+        boolean held;
         try {
-            return channels.take(gate.kind(), maxWait);
+            held = channels.take(gate.kind(), maxWait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            held = false;
         }
+        if (!held) {
+            return Optional.of(new ExecResult.NotRun(ExecResult.Why.BUSY, "host busy: " + channels.inUse()
+                    + " commands running there for " + Durations.format(maxWait), since(t0)));
+        }
+        Optional<ExecResult.NotRun> refused = gate.enter();
+        if (refused.isPresent()) {
+            channels.release();
+        }
+        return refused;
     }
 
     /** How opening a channel and starting the command went. */
@@ -306,7 +325,7 @@ public final class JschExecutor implements Executor {
                 link.connecting = null;
                 if (result instanceof Session s) {
                     link.session = s;
-                    link.channels = new Slots(cfg.hostSessions(), 0);
+                    link.channels = hostChannels(cfg.hostSessions());
                 }
             }
             if (result instanceof ExecResult.NotRun n && n.why() == ExecResult.Why.UNREACHABLE) {
@@ -339,6 +358,9 @@ public final class JschExecutor implements Executor {
             s.connect((int) cfg.connectTimeout().toMillis());
         } catch (JSchException e) {
             s.disconnect();
+            if (deadline.lookupTimedOut()) {
+                return new ExecResult.NotRun(ExecResult.Why.UNREACHABLE, "name lookup timed out", since(t0));
+            }
             return deadline.expired() ? connectTimeout(t0) : notRun(host, e);
         } finally {
             watchdog.cancel(false);

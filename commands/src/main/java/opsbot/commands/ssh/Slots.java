@@ -15,7 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * than left waiting behind a host that will not answer.
  */
 public final class Slots {
-    private final int reserved;
+    private int reserved;
     private final ReentrantLock lock = new ReentrantLock();
     private final Deque<Waiter> changes = new ArrayDeque<>();
     private final Deque<Waiter> reads = new ArrayDeque<>();
@@ -95,11 +95,17 @@ public final class Slots {
         }
     }
 
-    /** Lowers the capacity (never below 1), as when a host refuses more channels than it allows. */
+    /**
+     * Lowers the capacity (never below 1), as when a host refuses more channels than it allows. The reserve
+     * keeps one unit for reads as long as there are two; at one, there is nothing left to reserve: reads and
+     * changes share it (changes still go first).
+     */
     public void limitTo(int n) {
         lock.lock();
         try {
-            capacity = Math.max(Math.max(1, reserved + 1), Math.min(capacity, n));
+            capacity = Math.max(1, Math.min(capacity, n));
+            reserved = Math.min(reserved, capacity - 1);
+            grant(); // a smaller reserve may let waiting reads go
         } finally {
             lock.unlock();
         }

@@ -98,6 +98,20 @@ class SlotsTest {
     }
 
     @Test
+    void aLimitOfOneLeavesNothingToReserve() throws Exception {
+        Slots s = new Slots(4, 1);
+        s.limitTo(2);
+        assertEquals(2, s.capacity());
+        assertTrue(s.tryTake(Kind.READ));
+        assertFalse(s.tryTake(Kind.READ), "one of two is still for changes");
+        s.release();
+        s.limitTo(1);
+        assertEquals(1, s.capacity());
+        assertTrue(s.take(Kind.READ, Duration.ofMillis(30)), "reads and changes share the only one");
+        assertFalse(s.tryTake(Kind.CHANGE));
+    }
+
+    @Test
     void nonsenseIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new Slots(0, 0));
         assertThrows(IllegalArgumentException.class, () -> new Slots(2, 2));
