@@ -20,13 +20,12 @@ public sealed interface Verification {
     }
 
     /**
-     * Checked without the chain key: every entry is there, in order, and links to the one before, and the
-     * unkeyed (pre-upgrade) entries match their SHA-256; but whether the keyed entries' contents were rewritten
-     * cannot be told without the key.
-     *
-     * @param unchecked how many keyed entries' contents could not be checked
+     * Checked without the chain key: every entry is there, in order, and links to the one before. That is all it
+     * says: whoever can write the database can relabel every entry as unkeyed (SHA-256) and recompute the chain,
+     * and only the key (the entries' HMAC, the seal, the head's MAC) tells such a rewrite from the original. So
+     * without the key no incident is ever "intact", whatever its entries are marked.
      */
-    record LinkageOnly(long incidentId, int entries, String headHash, int unchecked) implements Verification {
+    record LinkageOnly(long incidentId, int entries, String headHash) implements Verification {
     }
 
     default String describe() {
@@ -36,8 +35,8 @@ public sealed interface Verification {
             case Broken b -> Incident.tag(b.incidentId()) + ": BROKEN at entry " + b.seq() + ": " + b.why();
             case NoSuchIncident n -> Incident.tag(n.incidentId()) + ": no such incident";
             case LinkageOnly l -> Incident.tag(l.incidentId()) + ": linkage intact, " + l.entries() + " entries, head "
-                    + l.headHash().substring(0, 12) + "; without the chain key the contents of " + l.unchecked()
-                    + " keyed entries were not checked (linkage only)";
+                    + l.headHash().substring(0, 12) + "; linkage only: without the chain key a rewrite of the entries"
+                    + " cannot be told from the original";
         };
     }
 }

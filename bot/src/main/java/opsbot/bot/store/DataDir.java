@@ -20,7 +20,7 @@ import java.util.stream.Stream;
 /**
  * The embedded database's folder and the files in it. Java cannot set a umask, and H2 creates its files with
  * the process's, so the folder is what keeps others out: it is created 0700 and a folder that others may
- * read or write is refused. Files are created 0600 where opsbot creates them, and tightened to 0600 where H2
+ * may use in any way (read, write, or only enter) is refused. Files are created 0600 where opsbot creates them, and tightened to 0600 where H2
  * did (after opening and on close).
  *
  * @param dir  the data directory
@@ -47,6 +47,11 @@ public record DataDir(Path dir, String name) {
         return file(".db-password");
     }
 
+    /** The schema owner's password: used only at start, for the migrations. */
+    public Path adminPasswordFile() {
+        return file(".db-admin-password");
+    }
+
     public Path chainKeyFile() {
         return file(".chain-key");
     }
@@ -56,7 +61,7 @@ public record DataDir(Path dir, String name) {
     }
 
     /**
-     * Creates the directory 0700 if it is missing and refuses one that group or others may read or write;
+     * Creates the directory 0700 if it is missing and refuses one with any permission for group or others;
      * creates the database file 0600 before H2 does (H2 takes an empty file as a new database).
      */
     public void prepare() {
@@ -65,16 +70,11 @@ public record DataDir(Path dir, String name) {
                 Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(DIR));
             }
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
-            Set<PosixFilePermission> wide = EnumSet.noneOf(PosixFilePermission.class);
-            for (PosixFilePermission p : perms) {
-                if (p != PosixFilePermission.GROUP_EXECUTE && p != PosixFilePermission.OTHERS_EXECUTE && OTHERS.contains(p)) {
-                    wide.add(p);
-                }
-            }
+            Set<PosixFilePermission> wide = EnumSet.copyOf(OTHERS);
+            wide.retainAll(perms);
             if (!wide.isEmpty()) {
                 throw new Store.Refused("the data directory " + dir + " is " + PosixFilePermissions.toString(perms)
-                        + ": others may read or change the database, its password and the chain key;"
-                        + " run: chmod 700 " + dir);
+                        + ": " + whatOthersMay(wide) + "; run: chmod 700 " + dir);
             }
             Path db = file(".mv.db");
             if (!Files.exists(db, LinkOption.NOFOLLOW_LINKS)) {
@@ -91,6 +91,19 @@ public record DataDir(Path dir, String name) {
         } catch (IOException e) {
             throw new Store.Refused("cannot prepare the data directory " + dir + ": " + e);
         }
+    }
+
+    /**
+     * What group or others may do with a folder of these permissions. Even entering it (x) is refused: it lets
+     * them open a file in it whose name they know, should one ever be created wider than 0600.
+     */
+    private static String whatOthersMay(Set<PosixFilePermission> wide) {
+        boolean read = wide.contains(PosixFilePermission.GROUP_READ) || wide.contains(PosixFilePermission.OTHERS_READ);
+        boolean write = wide.contains(PosixFilePermission.GROUP_WRITE) || wide.contains(PosixFilePermission.OTHERS_WRITE);
+        if (read || write) {
+            return "others may read or change the database, its passwords and the chain key";
+        }
+        return "others may enter it and open the database's files by name";
     }
 
     /** Whether the database file holds a database (H2 takes a missing or empty one as a new database). */

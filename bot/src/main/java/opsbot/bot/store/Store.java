@@ -150,8 +150,9 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * Opens the store for the bot: creates the data directory, the password and the chain key where they are
-     * missing, and refuses (with a one-line reason) a directory others can read, a database port that is not
+     * Opens the store for the bot: creates the data directory, the passwords and the chain key where they are
+     * missing, migrates the schema as its owner ({@link Login#ADMIN}) and then works as the day-to-day user with
+     * row rights only; refuses (with a one-line reason) a directory others can read, a database port that is not
      * on loopback, or a keyed store whose chain key is gone.
      */
     public static Store open(StorageConfig cfg) {
@@ -159,45 +160,52 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * Opens the store for {@code opsbot incident export/verify}: the same, except that a missing chain key is
-     * not an error; verify then checks the chains' linkage only.
+     * Opens the store for {@code opsbot incident export/verify}: as the day-to-day user only (never the admin,
+     * so no migrations: a store not yet upgraded is refused), and a missing chain key is not an error; verify
+     * then checks the chains' linkage only.
      */
     public static Store openReader(StorageConfig cfg) {
         return open(cfg, false);
     }
 
     private static Store open(StorageConfig cfg, boolean writer) {
-        DataDir data = cfg.isEmbedded() ? DataDir.of(cfg.path()) : null;
-        Connection db;
-        if (data != null) {
-            checkBindAddress();
-            data.prepare();
-            String user = cfg.user() == null ? StorageConfig.DEFAULT_USER : cfg.user().strip();
-            String password = cfg.password() != null ? cfg.password() : password(cfg.url(), data);
-            db = Login.connect(cfg.url(), user, password,
-                    cfg.password() != null ? "storage.password" : data.passwordFile().toString());
-        } else {
-            try {
-                db = DriverManager.getConnection(cfg.url(), cfg.user() == null ? "" : cfg.user(),
-                        cfg.password() == null ? "" : cfg.password());
-            } catch (SQLException e) {
-                throw new Refused("cannot open the database " + cfg.url() + ": " + Login.firstLine(e));
-            }
+        if (!cfg.isEmbedded()) {
+            return openOther(cfg, writer);
         }
+        DataDir data = DataDir.of(cfg.path());
+        checkBindAddress();
+        data.prepare();
+        Login.Credentials daily = new Login.Credentials(
+                cfg.user() == null ? StorageConfig.DEFAULT_USER : cfg.user().strip(),
+                cfg.password() != null ? cfg.password() : password(data, writer),
+                cfg.password() != null ? "storage.password" : data.passwordFile().toString());
+        Connection db = null;
         try {
-            if (data != null) {
-                data.tighten();
-                data.checkLockFile();
+            ChainKey key;
+            if (writer) {
+                // The schema owner only for the migrations; the day-to-day connection is opened before the admin's
+                // is closed, so the embedded database stays open in between.
+                try (Connection admin = Login.admin(cfg.url(), data, daily)) {
+                    key = chainKey(cfg, data, schemaVersion(admin), true);
+                    migrate(admin, key);
+                    Login.grant(admin, daily);
+                    db = Login.daily(cfg.url(), daily);
+                }
+            } else {
+                db = Login.daily(cfg.url(), daily);
+                int version = schemaVersion(db);
+                if (version < MIGRATIONS.size()) {
+                    throw new Refused("the store is at schema version " + version + ", this opsbot expects "
+                            + MIGRATIONS.size() + "; start the bot once to upgrade it");
+                }
+                key = chainKey(cfg, data, version, false);
             }
-            ChainKey key = chainKey(cfg, data, schemaVersion(db), writer);
-            Store store = new Store(db, key, data);
-            store.migrate();
-            return store;
+            data.tighten();
+            data.checkLockFile();
+            return new Store(db, key, data);
         } catch (SQLException | RuntimeException e) {
-            try {
-                db.close();
-            } catch (SQLException ignored) {
-                // the reason to report is the first one
+            if (db != null) {
+                Login.close(db);
             }
             if (e instanceof SQLException q) {
                 throw new Refused("cannot prepare the database: " + Login.firstLine(q));
@@ -206,20 +214,42 @@ public final class Store implements AutoCloseable {
         }
     }
 
+    /** A database given by URL: its user and password are the config's, and it is migrated on that connection. */
+    private static Store openOther(StorageConfig cfg, boolean writer) {
+        Connection db;
+        try {
+            db = DriverManager.getConnection(cfg.url(), cfg.user() == null ? "" : cfg.user(),
+                    cfg.password() == null ? "" : cfg.password());
+        } catch (SQLException e) {
+            throw new Refused("cannot open the database " + cfg.url() + ": " + Login.firstLine(e));
+        }
+        try {
+            ChainKey key = chainKey(cfg, null, schemaVersion(db), writer);
+            migrate(db, key);
+            return new Store(db, key, null);
+        } catch (SQLException | RuntimeException e) {
+            Login.close(db);
+            if (e instanceof SQLException q) {
+                throw new Refused("cannot prepare the database: " + Login.firstLine(q));
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
     /**
-     * The password from the password file, generated for a new database or one from before opsbot had a
-     * password; never for a database that has one (a new password would only lock the bot out).
+     * The day-to-day password from its file; the bot generates it for a new database, or anew if the file was
+     * lost (the admin sets it at start). The command line only reads it.
      */
-    private static String password(String url, DataDir data) {
+    private static String password(DataDir data, boolean writer) {
+        if (writer) {
+            return DataDir.secret(data.passwordFile(), ChainKey::generate);
+        }
         String pw = DataDir.readIfPresent(data.passwordFile());
-        if (pw != null) {
-            return pw;
+        if (pw == null) {
+            throw new Refused("the database password file " + data.passwordFile() + " is missing; start the bot once"
+                    + " (it makes a new one), or set storage.password");
         }
-        if (data.hasDatabase() && !Login.opensWithoutPassword(url)) {
-            throw new Refused("the database password file " + data.passwordFile() + " is missing, and the database"
-                    + " has a password; restore the file from a backup (or set storage.password)");
-        }
-        return DataDir.secret(data.passwordFile(), ChainKey::generate);
+        return pw;
     }
 
     /**
@@ -264,7 +294,12 @@ public final class Store implements AutoCloseable {
 
     private static int schemaVersion(Connection db) throws SQLException {
         try (Statement s = db.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)");
+            try (ResultSet r = s.executeQuery("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES"
+                    + " WHERE TABLE_SCHEMA = 'PUBLIC' AND TABLE_NAME = 'SCHEMA_VERSION'")) {
+                if (!r.next() || r.getInt(1) == 0) {
+                    return 0;
+                }
+            }
             try (ResultSet r = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
                 return r.next() ? r.getInt(1) : 0;
             }
@@ -276,15 +311,17 @@ public final class Store implements AutoCloseable {
         return Optional.ofNullable(chainKey);
     }
 
-    private synchronized void migrate() throws SQLException {
+    /** Runs the migrations not yet run, each in its own transaction, on the schema owner's connection. */
+    private static void migrate(Connection db, ChainKey chainKey) throws SQLException {
         try (Statement s = db.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)");
             int current = schemaVersion(db);
             for (int v = current; v < MIGRATIONS.size(); v++) {
                 db.setAutoCommit(false);
                 try {
                     s.execute(MIGRATIONS.get(v));
                     if (MIGRATIONS.get(v).equals(CHAIN_SEALS)) {
-                        sealUnkeyedChains();
+                        sealUnkeyedChains(db, chainKey);
                     }
                     s.execute("INSERT INTO schema_version VALUES (" + (v + 1) + ")");
                     db.commit();
@@ -303,7 +340,7 @@ public final class Store implements AutoCloseable {
      * Seals every chain written before entries were keyed, in the upgrade's own transaction: from now on
      * none of those SHA-256 entries can be rewritten, and no new entry can pass for an old unkeyed one.
      */
-    private void sealUnkeyedChains() throws SQLException {
+    private static void sealUnkeyedChains(Connection db, ChainKey chainKey) throws SQLException {
         if (chainKey == null) {
             throw new IllegalStateException("upgrading the store needs the chain key");
         }

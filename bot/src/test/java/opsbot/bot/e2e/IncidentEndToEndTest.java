@@ -171,8 +171,9 @@ class IncidentEndToEndTest {
             Cli ok = cli(env, configFile, "incident", "verify", Long.toString(n));
             assertEquals(0, ok.exit(), ok.out());
 
-            // Someone with the database password (not the chain key) edits the log through the running bot's
-            // database port: verify names the entry, in chat and on the command line.
+            // Someone with the day-to-day database password (row rights, as the bot has; not the admin's, not the
+            // chain key) edits the log through the running bot's database port: verify names the entry, in chat
+            // and on the command line.
             String pw = Files.readString(Path.of(cfg.storage().path() + ".db-password")).strip();
             try (Connection c = DriverManager.getConnection(cfg.storage().url(), "opsbot", pw);
                  Statement s = c.createStatement()) {

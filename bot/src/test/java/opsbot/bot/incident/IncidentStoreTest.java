@@ -167,8 +167,24 @@ class IncidentStoreTest {
         assertEquals(new Verification.Broken(i.id(), 3, "content altered (ran by alice at 2026-11-23T03:12:10.123Z)"), keyed);
         Verification linkage = verifyWithoutTheKey(i.id());
         assertInstanceOf(Verification.LinkageOnly.class, linkage, linkage.describe());
-        assertTrue(linkage.describe().endsWith("without the chain key the contents of 5 keyed entries were not checked"
-                + " (linkage only)"), linkage.describe());
+        assertTrue(linkage.describe().endsWith("; linkage only: without the chain key a rewrite of the entries cannot be"
+                + " told from the original"), linkage.describe());
+    }
+
+    /**
+     * The whole keyed incident relabelled as unkeyed ('sha256') and its SHA-256 chain recomputed: without the key
+     * (no HMAC, no seal, no head MAC to check) verify must still never say "intact", only "linkage only".
+     */
+    @Test
+    void aKeyedIncidentRelabelledAsUnkeyedIsNeverIntactWithoutTheKey() throws Exception {
+        Incident i = sample();
+        rewrite(i.id(), 1, "routine maintenance", with(HashChain::hash), true);
+        Verification v = verifyWithoutTheKey(i.id());
+        assertEquals(Verification.LinkageOnly.class, v.getClass(), v.describe());
+        assertEquals(5, ((Verification.LinkageOnly) v).entries());
+        assertFalse(v.describe().contains("intact,") && !v.describe().contains("linkage"), v.describe());
+        assertTrue(v.describe().startsWith("INC-1: linkage intact, 5 entries"), v.describe());
+        assertEquals(1, ((Verification.Broken) incidents.verify(i.id())).seq(), "with the key it is named");
     }
 
     @Test
