@@ -45,7 +45,7 @@ public final class Bot implements AutoCloseable {
     /** Attaches the networks the config names. */
     public Bot withConfiguredNetworks(OpsbotConfig cfg) {
         if (cfg.irc() != null) {
-            attach(new IrcNetwork(cfg.irc()));
+            attach(new IrcNetwork(cfg.irc(), cfg.bot().prefix()));
         }
         if (cfg.matrix() != null) {
             attach(matrixNetwork(cfg));

@@ -3,6 +3,7 @@ package opsbot.bot.irc;
 import net.engio.mbassy.listener.Handler;
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Inbound;
+import opsbot.commands.parse.Addressing;
 import opsbot.commands.policy.Identity;
 import opsbot.commands.model.Sanitize;
 import opsbot.config.IrcConfig;
@@ -72,6 +73,7 @@ public final class IrcNetwork implements ChatNetwork {
     static final int URGENT_LINES = 4;
 
     private final IrcConfig cfg;
+    private final String prefix;
     private final Client client;
     private final Set<String> joined = ConcurrentHashMap.newKeySet();
     private volatile Consumer<Inbound> inbox;
@@ -92,12 +94,22 @@ public final class IrcNetwork implements ChatNetwork {
     });
 
     public IrcNetwork(IrcConfig cfg) {
-        this(cfg, REGISTRATION_WAIT);
+        this(cfg, "!");
+    }
+
+    /** @param prefix the bot's command prefix: only lines meant for the bot are worth a WHOIS */
+    public IrcNetwork(IrcConfig cfg, String prefix) {
+        this(cfg, REGISTRATION_WAIT, prefix);
     }
 
     /** With a shorter registration wait, for tests. */
     IrcNetwork(IrcConfig cfg, Duration registrationWait) {
+        this(cfg, registrationWait, "!");
+    }
+
+    private IrcNetwork(IrcConfig cfg, Duration registrationWait, String prefix) {
         this.cfg = cfg;
+        this.prefix = prefix;
         this.registrationWait = registrationWait;
         Client.Builder b = Client.builder()
                 .nick(cfg.nick()).user(cfg.nick()).realName("opsbot")
@@ -299,6 +311,11 @@ public final class IrcNetwork implements ChatNetwork {
         }
         // A tracked account is current only while the server tells of every login and logout.
         String known = enabled(CapabilityManager.Defaults.ACCOUNT_NOTIFY) ? user.getAccount().orElse(null) : null;
+        if (known == null && new Addressing(prefix, client.getNick()).commandText(text, channel == null) == null) {
+            // Not meant for the bot, so who said it does not matter: no WHOIS (and no send token) for chatter.
+            in.accept(new Inbound(name(), channel, nick, Identity.irc(name(), nick, null), text));
+            return;
+        }
         WhoisGate.Outcome o = whois.offer(nick, user.getUserString() + "@" + user.getHost(), known,
                 account -> in.accept(new Inbound(name(), channel, nick, Identity.irc(name(), nick, account), text)));
         if (o == WhoisGate.Outcome.REFUSED) {

@@ -173,17 +173,34 @@ class IrcNetworkTest {
         assertNull(next().account());
     }
 
+    /** Chatter not meant for the bot costs no WHOIS (and no send token): who said it does not matter. */
+    @Test
+    void onlyLinesMeantForTheBotAreWorthAWhois() throws Exception {
+        ircd.caps = "sasl=PLAIN";
+        start(T);
+        joined();
+        ircd.send(":carol!c@x PRIVMSG #ops :lunch anyone?");
+        Inbound chat = next();
+        assertEquals("lunch anyone?", chat.text());
+        assertNull(chat.account(), "handed on at once, as anonymous");
+        ircd.send(":carol!c@x PRIVMSG #ops :opsbot: whoami");
+        ircd.expect(l -> l.equals("WHOIS carol"), T);
+        whoisAnswer("carol", "c", "x", "carol");
+        assertEquals("carol", next().account());
+        assertEquals(1, ircd.heard.stream().filter(l -> l.equals("WHOIS carol")).count(), "one WHOIS, for the command only");
+    }
+
     @Test
     void aWhoisAnswerBelongsToTheLinesThatAskedInOrder() throws Exception {
         ircd.caps = "sasl=PLAIN";
         start(T);
         joined();
-        ircd.send(":alice!a@good PRIVMSG #ops :one");
-        ircd.send(":alice!a@good PRIVMSG #ops :two");
+        ircd.send(":alice!a@good PRIVMSG #ops :!one");
+        ircd.send(":alice!a@good PRIVMSG #ops :!two");
         ircd.expect(l -> l.equals("WHOIS alice"), T);
         whoisAnswer("alice", "a", "good", "alice");
         Inbound one = next(), two = next();
-        assertEquals(List.of("one", "two"), List.of(one.text(), two.text()));
+        assertEquals(List.of("!one", "!two"), List.of(one.text(), two.text()));
         assertEquals("alice", one.account());
         assertEquals("alice", two.account());
         assertEquals(1, ircd.heard.stream().filter(l -> l.equals("WHOIS alice")).count(), "one WHOIS for both");
