@@ -145,7 +145,15 @@ public final class Main {
         ConsoleNetwork console = new ConsoleNetwork(out);
         try (Bot bot = Bot.create(cfg, true)) {
             bot.attach(console);
-            console.readAll(new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8)), !interactive);
+            // Piped input: each line's answer (and its command's result) before the next line, like a conversation.
+            Runnable answered = interactive ? () -> { } : () -> {
+                try {
+                    bot.dispatcher().awaitIdle(Duration.ofSeconds(30));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            console.readAll(new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8)), !interactive, answered);
             bot.dispatcher().awaitIdle(Duration.ofSeconds(30));
         }
         return 0;

@@ -41,8 +41,11 @@ public final class ConsoleNetwork implements ChatNetwork {
         this.inbox = inbox;
     }
 
-    /** Feeds every line of input to the bot, echoing it as a chat transcript would. */
-    public void readAll(BufferedReader in, boolean echo) throws IOException {
+    /**
+     * Feeds every line of input to the bot, echoing it as a chat transcript would; {@code afterEach} runs after
+     * each line (the non-interactive demo waits there for the answer, so the transcript reads in order).
+     */
+    public void readAll(BufferedReader in, boolean echo, Runnable afterEach) throws IOException {
         String line;
         while ((line = in.readLine()) != null) {
             if (echo) {
@@ -51,6 +54,7 @@ public final class ConsoleNetwork implements ChatNetwork {
                 }
             }
             inbox.accept(new Inbound(name(), CHANNEL, ACCOUNT, new Identity.Local(ACCOUNT), line));
+            afterEach.run();
         }
     }
 
