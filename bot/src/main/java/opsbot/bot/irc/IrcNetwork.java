@@ -257,6 +257,9 @@ public final class IrcNetwork implements ChatNetwork {
         // then: a line still waiting at the rate limit when the bot stops or the connection drops is not lost.
         // Given up after POST_WAIT: the unsent lines are taken back and the whole post is tried again later.
         PacedSender out = paced;
+        if (out == null) {
+            throw new PostFailed("not connected yet", null);
+        }
         List<String> raws = new java.util.ArrayList<>();
         int budget = IrcLines.budget(target);
         for (String line : message.plain().split("\n")) {
