@@ -32,18 +32,6 @@ public interface ChatNetwork extends AutoCloseable {
     }
 
     /**
-     * How soon lines must go out where sending is rate-limited (IRC). {@code NORMAL}: answers, confirmations
-     * and results; the network may still send the tail of a long one as bulk. {@code BULK}: long output that
-     * may wait behind every normal line sent after it. Networks without a send queue ignore it.
-     */
-    enum Priority { NORMAL, BULK }
-
-    /** {@link #send}, with a priority where the network queues its output (IRC). */
-    default void send(String target, java.util.List<String> lines, Priority priority) {
-        send(target, lines);
-    }
-
-    /**
      * Posts one message, in the thread hanging from {@code thread} when the network has threads, and returns
      * the network's ID for it (null where messages have none). Unlike {@link #send}, failures are thrown
      * ({@link PostFailed}) so that the caller can retry: incident entries must arrive. {@code key}, when

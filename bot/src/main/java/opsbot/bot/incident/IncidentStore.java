@@ -113,10 +113,6 @@ public final class IncidentStore {
     }
 
     /** Opens a closed incident again (an entry says so). */
-    public Change reopen(long incidentId, Actor who, Instant at) {
-        return reopen(incidentId, who, at, Publisher.NONE);
-    }
-
     public Change reopen(long incidentId, Actor who, Instant at, Publisher publisher) {
         return store.transaction("reopen an incident", db -> {
             Entry e = append(db, key(), incidentId, EntryKind.REOPENED, who, "reopened", at);
@@ -353,10 +349,6 @@ public final class IncidentStore {
     }
 
     /** The network message an incident's thread hangs from in one room, if it was posted. */
-    public Optional<String> threadRoot(long incidentId, String network, String place) {
-        return store.transaction("read a thread root", db -> threadRoot(db, incidentId, network, place));
-    }
-
     static Optional<String> threadRoot(Connection db, long incidentId, String network, String place) throws SQLException {
         try (PreparedStatement p = db.prepareStatement(
                 "SELECT root FROM incident_threads WHERE incident_id=? AND network=? AND place=?")) {
@@ -367,13 +359,6 @@ public final class IncidentStore {
                 return r.next() ? Optional.of(r.getString(1)) : Optional.empty();
             }
         }
-    }
-
-    public void setThreadRoot(long incidentId, String network, String place, String root) {
-        store.transaction("write a thread root", db -> {
-            setThreadRoot(db, incidentId, network, place, root);
-            return null;
-        });
     }
 
     /** Records the root of an incident's thread in a room (once: a repeated root is ignored). */

@@ -206,17 +206,12 @@ public final class IrcNetwork implements ChatNetwork {
         return loggedInAs != null;
     }
 
-    @Override
-    public void send(String target, List<String> lines) {
-        send(target, lines, Priority.NORMAL);
-    }
-
     /**
-     * Queues lines as PRIVMSGs, cut to IRC's line limit. The first {@link #URGENT_LINES} IRC lines of a
-     * {@code NORMAL} send are urgent, the rest bulk: short answers overtake the tail of long output.
+     * Queues lines as PRIVMSGs, cut to IRC's line limit. The first {@link #URGENT_LINES} IRC lines of a send
+     * are urgent, the rest bulk: short answers and confirmations overtake the tail of long output.
      */
     @Override
-    public void send(String target, List<String> lines, Priority priority) {
+    public void send(String target, List<String> lines) {
         if (target.isEmpty() || !target.equals(target.replaceAll("[\\s\\x00]", ""))) {
             log.warn("irc: not sending to an invalid target '{}'", target.replaceAll("\\p{Cntrl}", "?"));
             return;
@@ -229,7 +224,7 @@ public final class IrcNetwork implements ChatNetwork {
             String safe = line.replaceAll("[\\r\\n\\x00]", " ");
             for (String part : IrcLines.split(safe, budget)) {
                 String raw = "PRIVMSG " + target + " :" + (part.isEmpty() ? " " : part);
-                if (priority == Priority.NORMAL && n < URGENT_LINES) {
+                if (n < URGENT_LINES) {
                     out.queue(raw);
                 } else if (!out.queueBulk(raw)) {
                     dropped++;

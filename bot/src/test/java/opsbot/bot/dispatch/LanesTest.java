@@ -1,5 +1,6 @@
 package opsbot.bot.dispatch;
 
+import opsbot.bot.testkit.TestEnv;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -30,11 +31,7 @@ class LanesTest {
         Consumer<Item> work = i -> {
             workers.add(Thread.currentThread());
             if (i.text().equals("slow")) {
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                stuck(release);
             }
             done.add(i.who() + " " + i.text());
         };
@@ -82,11 +79,7 @@ class LanesTest {
         CountDownLatch started = new CountDownLatch(1);
         Consumer<Item> work = i -> {
             started.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            stuck(release);
             done.add(i.who() + " " + i.text());
         };
         try (Lanes<Item> lanes = new Lanes<>(2, 100, Item::who, work, i -> told.add(i.who() + " " + i.text()))) {
@@ -109,13 +102,7 @@ class LanesTest {
     void overflowOfAllLanesIsTold() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         List<String> told = new CopyOnWriteArrayList<>();
-        Consumer<Item> work = i -> {
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        };
+        Consumer<Item> work = i -> stuck(release);
         try (Lanes<Item> lanes = new Lanes<>(10, 3, Item::who, work, i -> told.add(i.who()))) {
             for (String who : List.of("a", "b", "c", "d", "e")) lanes.submit(new Item(who, "x"));
             assertEquals(List.of("d"), told, "the first item beyond the overall bound is answered, once");
@@ -131,13 +118,7 @@ class LanesTest {
     void anOverflowNotWorthAnsweringLeavesTheNextOneToBeAnswered() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         List<String> told = new CopyOnWriteArrayList<>();
-        Consumer<Item> work = i -> {
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        };
+        Consumer<Item> work = i -> stuck(release);
         // Only commands ("!…") are worth an answer; plain chat over the bound is only counted.
         try (Lanes<Item> lanes = new Lanes<>(1, 100, Item::who, work,
                 i -> i.text().startsWith("!") && told.add(i.text()))) {
@@ -176,11 +157,7 @@ class LanesTest {
         List<Item> told = new CopyOnWriteArrayList<>();
         try (Lanes<Item> lanes = new Lanes<>(2, 40, Item::who, i -> {
             if (i.who().equals("alice") && i.text().equals("0")) {
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                stuck(release);
             }
             done.add(i.who() + " " + i.text());
         }, i -> told.add(i))) {
@@ -191,8 +168,8 @@ class LanesTest {
                 for (int n = 30; n < 60; n++) lanes.put(new Item("alice", Integer.toString(n))); // past the total 40
                 allPut.countDown();
             });
-            TestWait.until("bob's line worked on while alice's lane is stuck", () -> done.contains("bob ping"), WAIT_S);
-            TestWait.until("the reader waits at the total bound", () -> reader.getState() == Thread.State.WAITING, WAIT_S);
+            TestEnv.await("bob's line worked on while alice's lane is stuck", () -> done.contains("bob ping"), Duration.ofSeconds(WAIT_S));
+            TestEnv.await("the reader waits at the total bound", () -> reader.getState() == Thread.State.WAITING, Duration.ofSeconds(WAIT_S));
             assertEquals(1, allPut.getCount(), "the reader is held back at the total bound, not let through");
             release.countDown();
             assertTrue(allPut.await(WAIT_S, TimeUnit.SECONDS), "the reader got room as the lanes drained");
@@ -204,14 +181,12 @@ class LanesTest {
         assertEquals(List.of(), told, "none turned away");
     }
 
-    /** Polls a condition until a deadline (no sleeps as assertions). */
-    private static final class TestWait {
-        static void until(String what, java.util.function.BooleanSupplier ok, long seconds) throws InterruptedException {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            while (!ok.getAsBoolean()) {
-                if (System.nanoTime() > end) fail(what + " did not happen within " + seconds + " s");
-                Thread.sleep(5);
-            }
+    /** Work that is stuck until {@code release} (an interrupt ends it too). */
+    private static void stuck(CountDownLatch release) {
+        try {
+            release.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }
