@@ -131,8 +131,7 @@ public final class Dispatcher implements AutoCloseable {
 
     /** A line over the lanes' bounds: a command gets one line saying it was not taken; chat is only logged. */
     private boolean busy(Inbound in) {
-        String text = addressing.computeIfAbsent(networks.selfName(in.network()), s -> new Addressing(cfg.bot().prefix(), s))
-                .commandText(in.text(), in.isPrivate());
+        String text = commandText(in);
         if (text == null) {
             return false;
         }
@@ -143,10 +142,15 @@ public final class Dispatcher implements AutoCloseable {
         return true;
     }
 
+    /** The command part of a line, or null when it is not meant for the bot (see {@link Addressing}). */
+    private String commandText(Inbound in) {
+        return addressing.computeIfAbsent(networks.selfName(in.network()), s -> new Addressing(cfg.bot().prefix(), s))
+                .commandText(in.text(), in.isPrivate());
+    }
+
     /** Entry point for every line heard. Never throws: a failure becomes a one-line reply and a log entry. */
     public void handle(Inbound in) {
-        String text = addressing.computeIfAbsent(networks.selfName(in.network()), s -> new Addressing(cfg.bot().prefix(), s))
-                .commandText(in.text(), in.isPrivate());
+        String text = commandText(in);
         if (text == null) {
             if (in.thread() != null && !in.isPrivate()) {
                 try {
