@@ -1,9 +1,12 @@
 package opsbot.bot.store;
 
 import opsbot.config.StorageConfig;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -41,6 +44,10 @@ public final class Store implements AutoCloseable {
               head_hash CHAR(64) NOT NULL,
               seal CHAR(64) NOT NULL
             )""";
+
+    /** A migration that is a script of several statements, read from the class path (see {@link #statements}). */
+    static final String SCRIPT = "script:";
+    static final String QUARTZ_TABLES = SCRIPT + "/opsbot/store/quartz-tables.sql";
 
     /** Migrations in order; never edit a released one, add a new one. */
     private static final List<String> MIGRATIONS = List.of(
@@ -128,7 +135,9 @@ public final class Store implements AutoCloseable {
               last_error VARCHAR(1024),
               UNIQUE (network, place, msg_key)
             )""",
-            "CREATE INDEX outbox_due ON outbox(network, place, state, id)");
+            "CREATE INDEX outbox_due ON outbox(network, place, state, id)",
+            // Quartz's tables for its JDBC job store (the scheduler's durable timers), from the DDL Quartz ships.
+            QUARTZ_TABLES);
 
     static {
         // H2's AUTO_SERVER listens on every address unless told otherwise; opsbot only ever on loopback. H2 reads
@@ -142,11 +151,40 @@ public final class Store implements AutoCloseable {
     private final Connection db;
     private final ChainKey chainKey;
     private final DataDir data;
+    /** How the pool (the scheduler's connections) logs in: the same database and day-to-day user as {@link #db}. */
+    private final String url;
+    private final String user;
+    private final String password;
+    private HikariDataSource pool;
 
-    private Store(Connection db, ChainKey chainKey, DataDir data) {
+    private Store(Connection db, ChainKey chainKey, DataDir data, String url, String user, String password) {
         this.db = db;
         this.chainKey = chainKey;
         this.data = data;
+        this.url = url;
+        this.user = user;
+        this.password = password;
+    }
+
+    /**
+     * A small pool of connections to the same database as the same day-to-day user, for Quartz's job store:
+     * its locking and misfire scans need connections of their own, while the store's one connection stays
+     * serialised. Made on first use, closed with the store.
+     */
+    public synchronized DataSource pool() {
+        if (pool == null) {
+            HikariConfig c = new HikariConfig();
+            c.setJdbcUrl(url);
+            c.setUsername(user);
+            c.setPassword(password);
+            c.setPoolName("opsbot-store");
+            c.setMaximumPoolSize(4); // Quartz's two threads, its misfire scanner, and one to spare
+            c.setMinimumIdle(1);
+            c.setAutoCommit(false); // Quartz's JobStoreTX commits itself
+            c.setConnectionTimeout(10_000);
+            pool = new HikariDataSource(c);
+        }
+        return pool;
     }
 
     /**
@@ -202,7 +240,7 @@ public final class Store implements AutoCloseable {
             }
             data.tighten();
             data.checkLockFile();
-            return new Store(db, key, data);
+            return new Store(db, key, data, cfg.url(), daily.user(), daily.password());
         } catch (SQLException | RuntimeException e) {
             if (db != null) {
                 Login.close(db);
@@ -226,7 +264,8 @@ public final class Store implements AutoCloseable {
         try {
             ChainKey key = chainKey(cfg, null, schemaVersion(db), writer);
             migrate(db, key);
-            return new Store(db, key, null);
+            return new Store(db, key, null, cfg.url(), cfg.user() == null ? "" : cfg.user(),
+                    cfg.password() == null ? "" : cfg.password());
         } catch (SQLException | RuntimeException e) {
             Login.close(db);
             if (e instanceof SQLException q) {
@@ -319,7 +358,9 @@ public final class Store implements AutoCloseable {
             for (int v = current; v < MIGRATIONS.size(); v++) {
                 db.setAutoCommit(false);
                 try {
-                    s.execute(MIGRATIONS.get(v));
+                    for (String statement : statements(MIGRATIONS.get(v))) {
+                        s.execute(statement);
+                    }
                     if (MIGRATIONS.get(v).equals(CHAIN_SEALS)) {
                         sealUnkeyedChains(db, chainKey);
                     }
@@ -334,6 +375,40 @@ public final class Store implements AutoCloseable {
                 log.info("store: migrated to schema version {}", v + 1);
             }
         }
+    }
+
+    /** One migration's statements: itself, or a script's statements (split at ';' line ends; '--' comments left out). */
+    static List<String> statements(String migration) {
+        if (!migration.startsWith(SCRIPT)) {
+            return List.of(migration);
+        }
+        String name = migration.substring(SCRIPT.length());
+        String text;
+        try (java.io.InputStream in = Store.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("migration script " + name + " is missing from the class path");
+            }
+            text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot read migration script " + name, e);
+        }
+        List<String> out = new ArrayList<>();
+        StringBuilder b = new StringBuilder();
+        for (String line : text.split("\n")) {
+            if (line.strip().startsWith("--")) {
+                continue;
+            }
+            b.append(line).append('\n');
+            if (line.strip().endsWith(";")) {
+                String st = b.toString().strip();
+                out.add(st.substring(0, st.length() - 1));
+                b.setLength(0);
+            }
+        }
+        if (!b.toString().isBlank()) {
+            out.add(b.toString().strip());
+        }
+        return out;
     }
 
     /**
@@ -485,6 +560,9 @@ public final class Store implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (pool != null) {
+            pool.close();
+        }
         try {
             db.close();
         } catch (SQLException e) {
