@@ -5,6 +5,7 @@ import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.dispatch.Dispatcher;
 import opsbot.bot.irc.IrcNetwork;
 import opsbot.bot.matrix.MatrixNetwork;
+import opsbot.bot.schedule.Schedule;
 import opsbot.bot.store.Store;
 import opsbot.commands.ssh.DryRunExecutor;
 import opsbot.commands.ssh.Executor;
@@ -18,10 +19,12 @@ import java.time.Clock;
 /** One running opsbot: store, executor, dispatcher and its chat networks, closed in reverse order. */
 public final class Bot implements AutoCloseable {
     private final Store store;
+    private final Schedule schedule;
     private final Dispatcher dispatcher;
 
-    private Bot(Store store, Dispatcher dispatcher) {
+    private Bot(Store store, Schedule schedule, Dispatcher dispatcher) {
         this.store = store;
+        this.schedule = schedule;
         this.dispatcher = dispatcher;
     }
 
@@ -32,11 +35,21 @@ public final class Bot implements AutoCloseable {
      */
     public static Bot create(OpsbotConfig cfg, boolean dryRun) throws SQLException, JSchException {
         Store store = Store.open(cfg.storage());
+        Schedule schedule = null;
         try {
+            Clock clock = Clock.systemUTC();
             Executor executor = dryRun || cfg.ssh() == null ? new DryRunExecutor() : new JschExecutor(cfg.ssh());
             FanOut fanOut = cfg.ssh() == null ? new FanOut(executor, 4) : new FanOut(executor, cfg.ssh());
-            return new Bot(store, new Dispatcher(cfg, store, fanOut, Clock.systemUTC()));
+            schedule = Schedule.create(store.pool(), clock);
+            Dispatcher dispatcher = new Dispatcher(cfg, store, fanOut, clock);
+            // Extensions register their timers' handlers here, before the schedule starts: what fell due while
+            // the bot was down fires at start and must find its handler.
+            schedule.start();
+            return new Bot(store, schedule, dispatcher);
         } catch (JSchException | RuntimeException e) {
+            if (schedule != null) {
+                schedule.close();
+            }
             store.close();
             throw e;
         }
@@ -71,8 +84,15 @@ public final class Bot implements AutoCloseable {
         return dispatcher;
     }
 
+    /** The bot's durable timers. */
+    public Schedule schedule() {
+        return schedule;
+    }
+
+    /** Timers first (nothing new starts), then the dispatcher (running commands finish), then the store. */
     @Override
     public void close() {
+        schedule.close();
         dispatcher.close();
         store.close();
     }

@@ -72,7 +72,7 @@ final class Confirmations implements AutoCloseable {
     static List<String> prompt(Plan plan, Duration wait, Optional<Pending> replaced) {
         List<String> lines = new ArrayList<>();
         lines.add("confirm with !y within " + Durations.format(wait) + ": " + plan.describe()
-                + replaced.map(r -> " (replaces your earlier " + r.plan().invocation().spec().name() + ")").orElse(""));
+                + replaced.map(r -> " (replaces your earlier " + r.ref().name() + ")").orElse(""));
         if (plan.steps().size() > 1 && plan.steps().stream().map(Plan.Step::commandLine).distinct().count() > 1) {
             plan.steps().forEach(s -> lines.add(s.host().name() + ": " + s.commandLine()));
         }

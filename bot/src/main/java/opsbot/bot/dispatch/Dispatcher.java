@@ -75,6 +75,9 @@ public final class Dispatcher implements AutoCloseable {
     private final Confirmations confirmations;
     private final Runs runs = new Runs();
     private final RateLimiter rate;
+    /** Follow-ups, runbooks, checks: built-ins and command words answered beside the declared commands. */
+    private final List<Extension> extensions = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Toolbox toolbox;
     /** Lines heard, off the networks' I/O threads: one lane per person and place, in the order said. */
     private final Lanes<Inbound> lanes = new Lanes<>(LANE_WAITING, LANES_TOTAL, Dispatcher::personKey, this::handle, this::busy);
     /**
@@ -107,6 +110,17 @@ public final class Dispatcher implements AutoCloseable {
         this.incidentCommands = new IncidentCommands(incidents, cfg.bot().timezone());
         this.confirmations = new Confirmations(clock, this::expired);
         this.rate = new RateLimiter(cfg.ssh() == null ? 20 : cfg.ssh().commandsPerMinute(), clock);
+        this.toolbox = new Toolbox(this);
+    }
+
+    /** What an extension may use of the bot. */
+    public Toolbox toolbox() {
+        return toolbox;
+    }
+
+    /** Adds an extension; before networks are attached, so no line finds it half there. */
+    public void extend(Extension e) {
+        extensions.add(e);
     }
 
     private static Authorizer gate(OpsbotConfig cfg) {
@@ -116,6 +130,38 @@ public final class Dispatcher implements AutoCloseable {
 
     public Incidents incidents() {
         return incidents;
+    }
+
+    OpsbotConfig cfg() {
+        return cfg;
+    }
+
+    Store store() {
+        return store;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    FanOut fanOut() {
+        return fanOut;
+    }
+
+    Inventory inventory() {
+        return inventory;
+    }
+
+    People people() {
+        return people;
+    }
+
+    Networks networks() {
+        return networks;
+    }
+
+    Pager pager() {
+        return pager;
     }
 
     /** Everything the bot says unasked goes through here (incident feeds now; broadcasts later). */
@@ -226,22 +272,48 @@ public final class Dispatcher implements AutoCloseable {
                 return;
             }
             CommandCatalog.Lookup lookup = catalog.lookup(words.get(0).text());
+            args = words.subList(1, words.size());
             if (lookup instanceof CommandCatalog.Lookup.Unknown u) {
+                for (Extension e : extensions) {
+                    Optional<CommandRef> own = e.command(words.get(0).text());
+                    if (own.isPresent()) {
+                        extensionWord(in, caller, venue, e, own.get(), words.get(0).text(), args, rest, text);
+                        return;
+                    }
+                }
                 refuse(in, caller, null, "invalid", u.message());
                 return;
             }
             command = ((CommandCatalog.Lookup.Found) lookup).command();
-            args = words.subList(1, words.size());
         }
         // The one door, for every command: nothing of it has run yet; each branch below starts with the answer.
         Decision d = authorize(in, venue, command, rest);
         if (freeText != null) {
             incidentBuiltin(in, caller, venue, freeText, rest, d);
         } else if (command instanceof Builtin b) {
-            builtin(in, caller, venue, b, args, d);
+            builtin(in, caller, venue, b, args, d, rest, text);
         } else {
             declared(in, shown(text), caller, venue, (CommandSpec) command, args, d);
         }
+    }
+
+    /** An extension's own command word (a runbook): through the door with the extension's ref, then to it. */
+    private void extensionWord(Inbound in, Caller caller, Venue venue, Extension e, CommandRef ref, String word,
+                               List<Tokenizer.Word> args, String rest, String text) {
+        Decision d = authorize(in, venue, ref, rest);
+        if (d instanceof Decision.Deny deny) {
+            refuse(in, caller, ref.name(), "denied", deny.reason());
+            if (ref.kind() == Kind.CHANGE) {
+                incidents.denied(actor(in, caller), caller.person() == null ? personKey(in) : null,
+                        shown(text) + " — " + deny.reason().replaceFirst("^denied: ", ""));
+            }
+            return;
+        }
+        Request r = new Request(in, caller, venue, null, word, args.stream().map(Tokenizer.Word::text).toList(),
+                rest.strip(), shown(text));
+        List<String> lines = e.invoke(r);
+        store.record(attempt(in, caller, ref.name(), "ran", null, null));
+        networks.reply(in, pager.page(personKey(in), lines));
     }
 
     /**
@@ -254,6 +326,7 @@ public final class Dispatcher implements AutoCloseable {
                 case Builtin b when b == Builtin.INCIDENT -> IncidentCommands.ref(rest);
                 case Builtin b -> CommandRef.of(b);
                 case CommandSpec spec -> CommandRef.of(spec);
+                case CommandRef ref -> ref;
                 default -> null; // the gate denies an unknown command
             };
             return gate.authorize(in.who(), venue, what);
@@ -263,11 +336,11 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    private Caller identify(Inbound in) {
+    Caller identify(Inbound in) {
         return new Caller(in.nick(), in.who(), people.find(in.who()));
     }
 
-    private Actor actor(Inbound in, Caller caller) {
+    Actor actor(Inbound in, Caller caller) {
         return new Actor(caller.name(), in.network(), in.isPrivate() ? "private" : in.channel());
     }
 
@@ -305,12 +378,15 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    private void builtin(Inbound in, Caller caller, Venue venue, Builtin b, List<Tokenizer.Word> args, Decision d) {
+    private void builtin(Inbound in, Caller caller, Venue venue, Builtin b, List<Tokenizer.Word> args, Decision d,
+                         String rest, String text) {
         if (d instanceof Decision.Deny deny) {
             refuse(in, caller, b.word, "denied", deny.reason());
             return;
         }
         String key = personKey(in);
+        Request r = new Request(in, caller, venue, b, text.strip().split("\\s+", 2)[0],
+                args.stream().map(Tokenizer.Word::text).toList(), rest.strip(), shown(text));
         List<String> lines = switch (b) {
             case PING -> List.of("pong");
             case HELP -> args.isEmpty() ? builtins.help(caller, venue) : builtins.helpFor(args.get(0).text());
@@ -318,19 +394,45 @@ public final class Dispatcher implements AutoCloseable {
             case WHOAMI -> Builtins.whoami(caller, venue);
             case MORE -> pager.more(key);
             case YES -> {
-                confirm(in, caller, venue);
+                confirm(in, caller, venue, r);
                 yield null;
             }
+            case CANCEL -> cancel(r);
             case INCIDENT, NOTE -> throw new IllegalStateException("handled as free text");
             case NO -> confirmations.cancel(key).map(p -> {
-                store.complete(p.attemptId(), "cancelled", "cancelled by " + caller.name(), hosts(p.plan()), null, 0, null);
-                return List.of("cancelled: " + p.plan().describe());
+                store.complete(p.attemptId(), "cancelled", "cancelled by " + caller.name(), p.hosts(), null, 0, null);
+                return List.of("cancelled: " + p.what());
             }).orElse(List.of("nothing pending for you here"));
+            default -> extensionBuiltin(r);
         };
         store.record(attempt(in, caller, b.word, "ran", null, null));
         if (lines != null) {
             networks.reply(in, b == Builtin.MORE ? lines : pager.page(key, lines));
         }
+    }
+
+    /** A built-in an extension answers; one line when none does (the feature is not part of this bot). */
+    private List<String> extensionBuiltin(Request r) {
+        for (Extension e : extensions) {
+            if (e.answers().contains(r.builtin())) {
+                return e.answer(r);
+            }
+        }
+        return List.of(r.builtin().word + ": not available in this opsbot");
+    }
+
+    /** {@code !cancel ID}: the extension whose id it is (F12 a follow-up, R3 a runbook run). */
+    private List<String> cancel(Request r) {
+        if (r.args().size() != 1) {
+            return List.of("usage: " + Builtin.CANCEL.usage + " (see !followups, !runbook status)");
+        }
+        for (Extension e : extensions) {
+            Optional<List<String>> done = e.cancel(r, r.args().get(0));
+            if (done.isPresent()) {
+                return done.get();
+            }
+        }
+        return List.of("no follow-up or runbook run " + Sanitize.forLog(r.args().get(0)) + " (see !followups, !runbook status)");
     }
 
     /** {@code line} is the command as typed, without prefix or addressing (see {@link #shown}). */
@@ -363,9 +465,9 @@ public final class Dispatcher implements AutoCloseable {
             long id = store.record(attempt(in, caller, spec.name(), "awaiting-confirmation", null, hosts(plan)));
             Duration wait = cfg.bot().confirmTimeout();
             Optional<Pending> replaced = confirmations.hold(personKey(in),
-                    new Pending(in, line, plan, id, clock.instant().plus(wait)), wait);
+                    Pending.of(in, line, plan, id, clock.instant().plus(wait)), wait);
             replaced.ifPresent(r -> store.complete(r.attemptId(), "cancelled", "replaced by a newer command",
-                    hosts(r.plan()), null, 0, null));
+                    r.hosts(), null, 0, null));
             networks.reply(in, Confirmations.prompt(plan, wait, replaced));
             return;
         }
@@ -376,44 +478,111 @@ public final class Dispatcher implements AutoCloseable {
         execute(in, in, line, actor(in, caller), plan, id);
     }
 
-    private void confirm(Inbound in, Caller caller, Venue venue) {
+    private void confirm(Inbound in, Caller caller, Venue venue, Request r) {
         Pending p;
         switch (confirmations.take(personKey(in))) {
             case Confirmations.Taken.Nothing n -> {
+                for (Extension e : extensions) {
+                    Optional<List<String>> taken = e.yes(r);
+                    if (taken.isPresent()) {
+                        networks.reply(in, taken.get());
+                        return;
+                    }
+                }
                 networks.reply(in, List.of("nothing to confirm for you here"));
                 return;
             }
             case Confirmations.Taken.TooLate t -> {
-                networks.reply(in, List.of("too late: " + t.pending().plan().describe() + " expired; not run"));
+                networks.reply(in, List.of("too late: " + t.pending().what() + " expired; not run"));
                 return;
             }
-            case Confirmations.Taken.Ready r -> p = r.pending();
+            case Confirmations.Taken.Ready ready -> p = ready.pending();
         }
         // Through the door again: people and roles may have changed since the prompt, and only who asked confirms.
-        CommandSpec spec = p.plan().invocation().spec();
-        Decision again = p.request().who().equals(in.who()) ? gate.authorize(in.who(), venue, CommandRef.of(spec))
+        Decision again = p.request().who().equals(in.who()) ? gate.authorize(in.who(), venue, p.ref())
                 : new Decision.Deny("denied: only who asked may confirm it");
         if (again instanceof Decision.Deny deny) {
-            store.complete(p.attemptId(), "denied", deny.reason(), hosts(p.plan()), null, 0, null);
-            networks.reply(in, List.of(deny.reason() + " · not run: " + p.plan().describe()));
-            if (spec.kind() == Kind.CHANGE) {
+            store.complete(p.attemptId(), "denied", deny.reason(), p.hosts(), null, 0, null);
+            networks.reply(in, List.of(deny.reason() + " · not run: " + p.what()));
+            if (p.isChange()) {
                 incidents.log(EntryKind.DENIED, actor(in, caller), p.line() + " — at confirmation: "
                         + deny.reason().replaceFirst("^denied: ", ""));
             }
             networks.react(p.request(), false);
             return;
         }
-        log.info("{} confirmed #{}: {}", logSafe(caller.name()), p.attemptId(), logSafe(p.plan().describe()));
+        log.info("{} confirmed #{}: {}", logSafe(caller.name()), p.attemptId(), logSafe(p.what()));
+        if (p.onYes() != null) {
+            store.complete(p.attemptId(), "confirmed", null, p.hosts(), null, 0, null);
+            p.onYes().accept(in);
+            return;
+        }
         Actor who = actor(in, caller);
-        if (p.plan().invocation().spec().kind() == Kind.CHANGE) {
+        if (p.isChange()) {
             openIfNone(in, caller, p.line());
         }
         incidents.log(EntryKind.CONFIRMED, who, p.line() + " → " + p.plan().describe());
         execute(in, p.request(), p.line(), who, p.plan(), p.attemptId());
     }
 
+    /**
+     * Holds an extension's action for its author's {@code !yes} (see {@link Toolbox#confirm}): the prompt is
+     * shown now; on a timely {@code !yes} the door is asked again for {@code ref}, then {@code onYes} runs.
+     */
+    void hold(Request r, CommandRef ref, String what, Plan shown, List<String> prompt,
+              java.util.function.Consumer<Inbound> onYes) {
+        long id = store.record(attempt(r.in(), r.caller(), ref.name(), "awaiting-confirmation", null, Pending.hostsOf(shown)));
+        Duration wait = cfg.bot().confirmTimeout();
+        Optional<Pending> replaced = confirmations.hold(personKey(r.in()), new Pending(r.in(), r.line(), shown, id,
+                clock.instant().plus(wait), ref, what, Pending.hostsOf(shown), onYes), wait);
+        replaced.ifPresent(x -> store.complete(x.attemptId(), "cancelled", "replaced by a newer command", x.hosts(), null, 0, null));
+        List<String> lines = new java.util.ArrayList<>();
+        lines.add("confirm with !y within " + opsbot.config.Durations.format(wait) + ": " + what
+                + replaced.map(x -> " (replaces your earlier " + x.ref().name() + ")").orElse(""));
+        lines.addAll(prompt);
+        networks.reply(r.in(), pager.page(personKey(r.in()), lines));
+    }
+
+    /**
+     * A declared command line as typed ({@code srv c4 start}), for an extension acting as {@code who} in
+     * {@code venue}: split, looked up, through the one door, bound and planned. Built-ins are refused: only
+     * declared commands run later or in runbooks.
+     */
+    Toolbox.Planned plan(opsbot.commands.policy.Identity who, Venue venue, String line) {
+        List<Tokenizer.Word> words;
+        try {
+            words = Tokenizer.split(line);
+        } catch (ParseException e) {
+            return new Toolbox.Planned.Refused("invalid", e.getMessage());
+        }
+        if (words.isEmpty()) {
+            return new Toolbox.Planned.Refused("invalid", "no command given");
+        }
+        CommandCatalog.Lookup lookup = catalog.lookup(words.get(0).text());
+        if (lookup instanceof CommandCatalog.Lookup.Unknown u) {
+            return new Toolbox.Planned.Refused("invalid", u.message());
+        }
+        if (!(((CommandCatalog.Lookup.Found) lookup).command() instanceof CommandSpec spec)) {
+            return new Toolbox.Planned.Refused("invalid", words.get(0).text() + " is a built-in; only declared commands can be scheduled");
+        }
+        Decision d;
+        try {
+            d = gate.authorize(who, venue, CommandRef.of(spec));
+        } catch (RuntimeException e) {
+            d = new Decision.Deny(Gate.BROKEN);
+        }
+        if (d instanceof Decision.Deny deny) {
+            return new Toolbox.Planned.Refused("denied", deny.reason());
+        }
+        try {
+            return new Toolbox.Planned.Ok(spec, planner.plan(binder.bind(spec, words.subList(1, words.size()))), shown(line));
+        } catch (LookupException e) {
+            return new Toolbox.Planned.Refused("invalid", e.getMessage());
+        }
+    }
+
     /** A change command with no incident open opens one, titled after the command, and says so. */
-    private void openIfNone(Inbound in, Caller caller, String line) {
+    void openIfNone(Inbound in, Caller caller, String line) {
         Incidents.Active a = incidents.ensureActive(line, actor(in, caller));
         if (a.opened()) {
             networks.reply(in, List.of("opened " + a.incident().tag() + " \"" + a.incident().title()
@@ -422,14 +591,14 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /** The command as the incident log and its titles show it: as typed, bounded. */
-    private static String shown(String text) {
+    static String shown(String text) {
         String words = text.strip();
         return words.length() > 200 ? words.substring(0, 200) + "…" : words;
     }
 
     private void expired(Pending p) {
-        store.complete(p.attemptId(), "expired", "not confirmed in time", hosts(p.plan()), null, 0, null);
-        networks.reply(p.request(), List.of("expired, not run: " + p.plan().describe()));
+        store.complete(p.attemptId(), "expired", "not confirmed in time", p.hosts(), null, 0, null);
+        networks.reply(p.request(), List.of("expired, not run: " + p.what()));
     }
 
     /**
@@ -477,7 +646,7 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /** Confirmations and pages belong to one identity in one place. Anonymous senders are keyed by nick. */
-    private static String personKey(Inbound in) {
+    static String personKey(Inbound in) {
         return in.network() + "\u0000" + in.replyTarget() + "\u0000"
                 + in.who().key();
     }

@@ -24,7 +24,8 @@ class ConfirmationsTest {
     }
 
     private Pending pending(String line, Duration left) {
-        return new Pending(new Inbound("irc", "#ops", "alice", new Identity.IrcAccount("alice"), line), line, null, 1, clock.instant().plus(left));
+        return new Pending(new Inbound("irc", "#ops", "alice", new Identity.IrcAccount("alice"), line), line, null, 1, clock.instant().plus(left),
+                new opsbot.commands.policy.CommandRef("fo", opsbot.config.Kind.CHANGE, opsbot.config.Role.OPERATOR), line, null, null);
     }
 
     @Test

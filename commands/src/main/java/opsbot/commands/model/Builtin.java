@@ -19,7 +19,15 @@ public enum Builtin {
     PING("ping", List.of(), "ping", "is opsbot alive?"),
     INCIDENT("incident", List.of("inc"), "incident [open TITLE | list | close [SUMMARY] | use N | report [N] | verify [N]]",
             "the incident log: the active incident, or manage them"),
-    NOTE("note", List.of(), "note TEXT", "add a note to the active incident", Role.OPERATOR);
+    NOTE("note", List.of(), "note TEXT", "add a note to the active incident", Role.OPERATOR),
+    REMIND("remind", List.of(), "remind WHEN TEXT", "mention you here at WHEN (30m, 04:15) with TEXT", Role.OPERATOR),
+    IN("in", List.of(), "in WHEN COMMAND…", "run COMMAND as you at WHEN (confirmed now, checked again then)", Role.OPERATOR),
+    FOLLOWUPS("followups", List.of(), "followups", "pending follow-ups: id, due, who, what, where"),
+    CANCEL("cancel", List.of(), "cancel ID", "cancel a follow-up (F12) or a runbook run (R3)", Role.OPERATOR),
+    RUN("run", List.of(), "run ID", "run a follow-up now", Role.OPERATOR),
+    SNOOZE("snooze", List.of(), "snooze ID DURATION", "push a follow-up back by DURATION", Role.OPERATOR),
+    RUNBOOK("runbook", List.of("rb"), "runbook [status [ID]]", "runbooks: what is running, its steps and their results"),
+    CHECKS("checks", List.of(), "checks", "health checks: state and last run");
 
     public final String word;
     public final List<String> aliases;

@@ -71,6 +71,30 @@ public sealed interface Identity {
         };
     }
 
+    /**
+     * The identity {@link #key} was made from, for what is stored and acted on later as its author (a follow-up).
+     *
+     * @throws IllegalArgumentException for a key no identity makes
+     */
+    static Identity fromKey(String key) {
+        int colon = key == null ? -1 : key.indexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("not an identity key: " + key);
+        }
+        String rest = key.substring(colon + 1);
+        return switch (key.substring(0, colon)) {
+            case "irc-account" -> new IrcAccount(rest);
+            case "matrix" -> new MatrixUser(rest);
+            case "local" -> new Local(rest);
+            case "anonymous" -> {
+                int c = rest.indexOf(':');
+                if (c < 0) throw new IllegalArgumentException("not an identity key: " + key);
+                yield new Anonymous(rest.substring(0, c), rest.substring(c + 1));
+            }
+            default -> throw new IllegalArgumentException("not an identity key: " + key);
+        };
+    }
+
     private static void requireWord(String s, String what) {
         Objects.requireNonNull(s, what);
         if (s.isBlank()) throw new IllegalArgumentException("blank " + what);
