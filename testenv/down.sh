@@ -17,6 +17,9 @@ stop "$run/anope/anope.pid"
 stop "$run/inspircd/inspircd.pid"
 stop "$run/sshd_a.pid"
 stop "$run/sshd_b.pid"
+# The rebootable host: a pending power cycle first, so that it does not start the sshd again.
+stop "$run/reboot-host/power-cycle.pid"
+stop "$run/reboot-host/sshd.pid"
 # Synapse (testenv/synapse-up.sh), if it was started: its pid file lives inside the chroot.
 stop "$run/synapse-root/var/lib/opsbot-synapse/homeserver.pid"
 mountpoint -q "$run/synapse-root/proc" 2>/dev/null && umount "$run/synapse-root/proc"

@@ -114,6 +114,63 @@ public final class TestEnv {
         }
     }
 
+    // --- the rebootable host (testenv/up.sh: an sshd on SSH_REBOOT_PORT whose fake reboot power-cycles it) ----
+
+    /** The prefix of the fake tools' call-log lines from the rebootable host: {@code @reboot-host srv [all] [start]}. */
+    public static final String REBOOT_HOST_TAG = "@reboot-host ";
+
+    /** The rebootable host's sshd port; its key is in {@code run/known_hosts} like the others'. */
+    public int rebootPort() {
+        return port("SSH_REBOOT_PORT");
+    }
+
+    /**
+     * How long the rebootable host stays down after {@code sudo /sbin/reboot} (read when reboot is called);
+     * null restores the default (3s).
+     */
+    public void rebootDelay(java.time.Duration down) throws IOException {
+        control("reboot", "delay", down == null ? null : String.format(java.util.Locale.ROOT, "%.3f", down.toMillis() / 1000.0));
+    }
+
+    /** A power cycle of the rebootable host has been started and has not brought its sshd back yet. */
+    public boolean rebootPending() {
+        return Files.exists(run.resolve("reboot-host/power-cycle.pid"));
+    }
+
+    /** An sshd on that loopback port accepts a connection and sends its SSH banner (connect within 2s, banner within 5s). */
+    public static boolean sshAnswers(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 2000);
+            s.setSoTimeout(5000); // a loaded machine may be slow to fork the sshd that sends it
+            byte[] banner = s.getInputStream().readNBytes(8);
+            return new String(banner, java.nio.charset.StandardCharsets.US_ASCII).startsWith("SSH-2.0");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Nothing listens on that loopback port: a connection is refused (a host that is down, not a slow one). */
+    public static boolean sshRefused(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 2000);
+            return false;
+        } catch (java.net.ConnectException refused) {
+            return true;
+        } catch (IOException other) { // a timeout is not "down"
+            return false;
+        }
+    }
+
+    /** Waits until the sshd on that port answers, or fails. */
+    public static void awaitSshUp(int port, java.time.Duration max) throws InterruptedException {
+        await("the sshd on port " + port + " answering", () -> sshAnswers(port), max);
+    }
+
+    /** Waits until connections to that port are refused, or fails. */
+    public static void awaitSshDown(int port, java.time.Duration max) throws InterruptedException {
+        await("the sshd on port " + port + " refusing connections", () -> sshRefused(port), max);
+    }
+
     /** The YAML of that config; the SASL password is read from the environment variable PW. */
     public String yaml(Path storage, String ircServer, String nick) {
         return """
