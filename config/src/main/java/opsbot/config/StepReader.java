@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Reads one runbook step: a mapping with exactly one kind key ({@code run}, {@code wait}, {@code until},
@@ -57,7 +56,7 @@ final class StepReader extends StdDeserializer<RunbookStep> {
         });
         if (kinds.isEmpty()) {
             // Unknown keys are said by the binder (with the known ones); only the missing kind is said here.
-            if (!n.isEmpty() && !Set.copyOf(OWN.keySet()).containsAll(iterable(n))) {
+            if (!OWN.keySet().containsAll(keys(n))) {
                 ctxt.readTreeAsValue(n, Raw.class);
             }
             throw new Refusal(p, "a step needs one of run, wait, until or ask", SHAPES);
@@ -83,7 +82,7 @@ final class StepReader extends StdDeserializer<RunbookStep> {
         };
     }
 
-    private static List<String> iterable(JsonNode n) {
+    private static List<String> keys(JsonNode n) {
         List<String> keys = new ArrayList<>();
         n.fieldNames().forEachRemaining(keys::add);
         return keys;
