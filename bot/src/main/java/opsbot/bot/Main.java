@@ -138,7 +138,7 @@ public final class Main {
         people.add(new Person("you", ConsoleNetwork.ACCOUNT, null, Role.ADMIN));
         Path dir = Files.createTempDirectory("opsbot-demo");
         cfg = new OpsbotConfig(cfg.bot(), null, null, people, cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
-                StorageConfig.embedded(dir.resolve("opsbot").toString()));
+                StorageConfig.embedded(dir.resolve("opsbot").toString()), cfg.runbooks(), cfg.checks());
         boolean interactive = System.console() != null;
         out.println("opsbot demo: you are 'you' (admin) in " + ConsoleNetwork.CHANNEL + " (ops); dry-run, nothing runs."
                 + " Try !help, !hosts, !fo -K c4 then !y.");

@@ -13,9 +13,13 @@ import java.time.ZoneId;
  * @param timezone        the local zone incident reports show beside UTC
  * @param staleAfter      a command delivered later than this after it was typed (Matrix, when the bot was
  *                        away) is not run: what people did since has overtaken it. Notes are still recorded.
+ * @param lateGrace       a follow-up that fell due while the bot was down still fires at start if it is late
+ *                        by less than this; later ones are announced as missed and wait for a human
  */
 public record BotConfig(String prefix, Boolean privateMessages, Integer pageLines, Duration confirmTimeout,
-                        ZoneId timezone, Duration staleAfter) {
+                        ZoneId timezone, Duration staleAfter, Duration lateGrace) {
+    public static final Duration DEFAULT_LATE_GRACE = Duration.ofMinutes(10);
+
     public BotConfig {
         prefix = prefix == null ? "!" : prefix;
         privateMessages = privateMessages == null ? Boolean.TRUE : privateMessages;
@@ -23,9 +27,16 @@ public record BotConfig(String prefix, Boolean privateMessages, Integer pageLine
         confirmTimeout = confirmTimeout == null ? Duration.ofSeconds(60) : confirmTimeout;
         timezone = timezone == null ? ZoneId.of("UTC") : timezone;
         staleAfter = staleAfter == null ? Duration.ofSeconds(60) : staleAfter;
+        lateGrace = lateGrace == null ? DEFAULT_LATE_GRACE : lateGrace;
+    }
+
+    /** Without {@code late-grace} (its default applies); for callers written before it existed. */
+    public BotConfig(String prefix, Boolean privateMessages, Integer pageLines, Duration confirmTimeout,
+                     ZoneId timezone, Duration staleAfter) {
+        this(prefix, privateMessages, pageLines, confirmTimeout, timezone, staleAfter, null);
     }
 
     public static BotConfig defaults() {
-        return new BotConfig(null, null, null, null, null, null);
+        return new BotConfig(null, null, null, null, null, null, null);
     }
 }

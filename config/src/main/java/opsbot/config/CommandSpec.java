@@ -22,8 +22,9 @@ public record CommandSpec(String name, List<String> aliases, String help, Role r
      * them. The commands module's tests check that every built-in is listed here.
      */
     public static final Set<String> RESERVED_NAMES = Set.of("help", "?", "hosts", "whoami", "more", "yes", "y",
-            "no", "ping", "incident", "inc", "note", "remind", "in", "followups", "cancel", "run", "snooze", "runbook",
-            "rb", "checks");
+            "no", "ping", "incident", "inc", "note",
+            // issue 9: follow-ups, runbooks, checks
+            "remind", "in", "followups", "cancel", "run", "snooze", "runbook", "rb", "checks");
 
     public CommandSpec {
         aliases = aliases == null ? List.of() : List.copyOf(aliases);

@@ -120,7 +120,7 @@ public final class ConfigLoader {
                 String path = pointer(e.getPath());
                 if (!under(path, reported)) {
                     problems.add(new Problem(path, yaml.lineOf(path), ParserErrors.binding(e, at(yaml.root, path)),
-                            "see the configuration reference in README.md"));
+                            ParserErrors.hint(e)));
                     reported.add(path);
                 }
                 if (!takeOut(yaml.root, path)) {
@@ -274,6 +274,7 @@ public final class ConfigLoader {
                             return Durations.parse(value);
                         }
                     })
+                    .addDeserializer(RunbookStep.class, new StepReader())
                     .addDeserializer(ZoneId.class, new FromStringDeserializer<>(ZoneId.class) {
                         @Override
                         protected ZoneId _deserialize(String value, DeserializationContext ctxt) {

@@ -47,6 +47,9 @@ final class ConfigValidator {
             add("/ssh", "no ssh section, but commands are declared", "add ssh: user, private-key, known-hosts");
         }
         commands(c.commands(), names, groups(c.hosts()));
+        Map<String, CommandSpec> declared = declared(c.commands());
+        runbooks(c.runbooks(), declared, hostWords(c.hosts()), groups(c.hosts()));
+        checks(c, declared, groups(c.hosts()));
         if (c.storage().jdbcUrl() == null && blank(c.storage().path())) {
             add("/storage", "storage needs a path (embedded H2) or a jdbc-url", "e.g. path: /var/lib/opsbot/opsbot");
         }
@@ -99,6 +102,12 @@ final class ConfigValidator {
         }
         atMostADay("/bot/confirm-timeout", "confirm-timeout", b.confirmTimeout());
         atMostADay("/bot/stale-after", "stale-after", b.staleAfter());
+        if (b.lateGrace().isNegative()) {
+            add("/bot/late-grace", "late-grace must not be negative", "0s runs nothing late by itself; the default is 10m");
+        } else if (b.lateGrace().compareTo(DAY) > 0) {
+            add("/bot/late-grace", "late-grace of " + Durations.format(b.lateGrace()) + " is beyond a day",
+                    "a follow-up a day late is better announced as missed than run unasked; e.g. 10m");
+        }
     }
 
     private void irc(IrcConfig i) {
@@ -360,8 +369,10 @@ final class ConfigValidator {
         atMostADay("/ssh/keepalive", "keepalive", s.keepalive());
     }
 
+    /** Chat words taken by declared commands and runbooks: word -> "command srv", "runbook reinstall". */
+    private final Map<String, String> names = new HashMap<>();
+
     private void commands(List<CommandSpec> commands, Map<String, HostConfig> hosts, Set<String> groups) {
-        Map<String, String> names = new HashMap<>();
         for (int k = 0; k < commands.size(); k++) {
             CommandSpec c = commands.get(k);
             String at = "/commands/" + k;
@@ -369,23 +380,7 @@ final class ConfigValidator {
                 add(at + "/name", "bad command name: " + c.name(), "lower-case letters, digits, - and _");
                 continue;
             }
-            List<String> all = new ArrayList<>();
-            all.add(c.name());
-            all.addAll(c.aliases());
-            for (int a = 0; a < all.size(); a++) {
-                String n = all.get(a);
-                String p = a == 0 ? at + "/name" : at + "/aliases/" + (a - 1);
-                if (n == null || !WORD.matcher(n).matches()) {
-                    add(p, "bad command name or alias: " + n, "lower-case letters, digits, - and _");
-                } else if (CommandSpec.RESERVED_NAMES.contains(n)) {
-                    add(p, n + " is a built-in command", "choose another name");
-                } else {
-                    String prev = names.putIfAbsent(n, c.name());
-                    if (prev != null) {
-                        add(p, "duplicate alias " + n + " (" + c.name() + " and " + prev + ")", "a name must mean one command");
-                    }
-                }
-            }
+            chatWords(at, c.name(), c.aliases(), "command");
             if (blank(c.run())) {
                 add(at + "/run", "command " + c.name() + " has no run template", "the remote command line, e.g. utils/FailOver.pl {flags} {host}");
             } else {
@@ -396,8 +391,30 @@ final class ConfigValidator {
                         "set role: operator, or confirm: true");
             }
             flags(at, c);
-            args(at, c, groups);
+            args(at + "/args", c.args());
             target(at, c, hosts, groups);
+        }
+    }
+
+    /** A command's or runbook's name and aliases: word syntax, not built-in, one meaning across both. */
+    private void chatWords(String at, String name, List<String> aliases, String what) {
+        List<String> all = new ArrayList<>();
+        all.add(name);
+        all.addAll(aliases);
+        for (int a = 0; a < all.size(); a++) {
+            String n = all.get(a);
+            String p = a == 0 ? at + "/name" : at + "/aliases/" + (a - 1);
+            if (n == null || !WORD.matcher(n).matches()) {
+                add(p, "bad " + what + " name or alias: " + n, "lower-case letters, digits, - and _");
+            } else if (CommandSpec.RESERVED_NAMES.contains(n)) {
+                add(p, n + " is a built-in command", "choose another name");
+            } else {
+                String prev = names.putIfAbsent(n, what + " " + name);
+                if (prev != null) {
+                    add(p, "duplicate name or alias " + n + " (" + what + " " + name + " and " + prev + ")",
+                            "a name must mean one command or runbook");
+                }
+            }
         }
     }
 
@@ -413,12 +430,13 @@ final class ConfigValidator {
         }
     }
 
-    private void args(String at, CommandSpec c, Set<String> groups) {
+    /** A command's args or a runbook's params, under {@code at} ({@code /commands/0/args}). */
+    private void args(String at, List<CommandSpec.ArgSpec> args) {
         Set<String> seen = new HashSet<>();
         boolean optionalSeen = false;
-        for (int a = 0; a < c.args().size(); a++) {
-            CommandSpec.ArgSpec arg = c.args().get(a);
-            String p = at + "/args/" + a;
+        for (int a = 0; a < args.size(); a++) {
+            CommandSpec.ArgSpec arg = args.get(a);
+            String p = at + "/" + a;
             if (arg.name() == null || !WORD.matcher(arg.name()).matches() || arg.name().equals("flags")) {
                 add(p + "/name", "bad argument name: " + arg.name(), "lower-case word; 'flags' is taken");
                 continue;
@@ -438,7 +456,7 @@ final class ConfigValidator {
                     add(p + "/values", "bad enum value: " + v, "plain words only");
                 }
             }
-            if (arg.type() == CommandSpec.ArgType.TEXT && a != c.args().size() - 1) {
+            if (arg.type() == CommandSpec.ArgType.TEXT && a != args.size() - 1) {
                 add(p + "/type", "text argument " + arg.name() + " must be the last one", "text takes the rest of the line");
             }
             if (arg.optional()) {
@@ -511,6 +529,306 @@ final class ConfigValidator {
             } else if (a.optional()) {
                 add(p, "on: argument " + argName + " cannot be optional", "remove optional: true");
             }
+        }
+    }
+
+    /** Declared commands by name and alias (lower case), for run lines of runbooks and checks. */
+    private static Map<String, CommandSpec> declared(List<CommandSpec> commands) {
+        Map<String, CommandSpec> out = new HashMap<>();
+        for (CommandSpec c : commands) {
+            if (c.name() == null) {
+                continue;
+            }
+            out.putIfAbsent(c.name().toLowerCase(Locale.ROOT), c);
+            c.aliases().forEach(a -> {
+                if (a != null) {
+                    out.putIfAbsent(a.toLowerCase(Locale.ROOT), c);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** Host names and aliases, lower case: what a literal host in a step may be. */
+    private static Set<String> hostWords(List<HostConfig> hosts) {
+        Set<String> out = new HashSet<>();
+        for (HostConfig h : hosts) {
+            if (h.name() != null) {
+                out.add(h.name().toLowerCase(Locale.ROOT));
+            }
+            h.aliases().forEach(a -> out.add(a == null ? "" : a.toLowerCase(Locale.ROOT)));
+        }
+        return out;
+    }
+
+    private static final java.time.Duration WEEK = java.time.Duration.ofDays(7);
+
+    private void runbooks(List<RunbookSpec> runbooks, Map<String, CommandSpec> commands, Set<String> hosts,
+                          Set<String> groups) {
+        for (int k = 0; k < runbooks.size(); k++) {
+            RunbookSpec r = runbooks.get(k);
+            String at = "/runbooks/" + k;
+            if (blank(r.name()) || !WORD.matcher(r.name()).matches()) {
+                add(at + "/name", "bad runbook name: " + r.name(), "lower-case letters, digits, - and _");
+                continue;
+            }
+            chatWords(at, r.name(), r.aliases(), "runbook");
+            args(at + "/params", r.params());
+            if (r.steps().isEmpty()) {
+                add(at + "/steps", "runbook " + r.name() + " has no steps", "e.g. steps: [{run: \"srv {host} stop\"}, report]");
+            }
+            for (int s = 0; s < r.steps().size(); s++) {
+                step(at + "/steps/" + s, r, r.steps().get(s), commands, hosts, groups);
+            }
+        }
+    }
+
+    private void step(String at, RunbookSpec r, RunbookStep step, Map<String, CommandSpec> commands, Set<String> hosts,
+                      Set<String> groups) {
+        switch (step) {
+            case RunbookStep.Run run -> {
+                if (blank(run.line())) {
+                    add(at + "/run", "run step without a command line", "as typed in chat, e.g. run: \"srv {host} stop\"");
+                    return;
+                }
+                placeholders(at + "/run", run.line(), r, true);
+                CommandSpec c = commandOf(at + "/run", run.line(), commands, "runbook " + r.name());
+                if (c != null && c.role().compareTo(r.role()) > 0) {
+                    warnings.add(new Problem(at + "/run", 0, "runbook " + r.name() + " (role " + r.role().label()
+                            + ") runs " + c.name() + ", which needs " + c.role().label()
+                            + ": started by someone with less, it stops at this step",
+                            "give the runbook role: " + c.role().label()));
+                }
+                groupWords(at + "/run", run.line(), groups);
+            }
+            case RunbookStep.Wait w -> {
+                if (w.duration() == null) {
+                    add(at + "/wait", "wait step without a duration", "e.g. wait: 30m");
+                } else {
+                    between(at + "/wait", "wait", w.duration(), WEEK, "e.g. wait: 30m");
+                }
+            }
+            case RunbookStep.Until u -> {
+                if (u.condition() == null) {
+                    add(at + "/until", "until step without a condition", "until: ssh-reachable");
+                }
+                untilHost(at + "/on", u.on(), r, hosts);
+                between(at + "/every", "every", u.every(), WEEK, "e.g. every: 1m");
+                between(at + "/at-most", "at-most", u.atMost(), WEEK, "e.g. at-most: 60m");
+                if (u.every().isPositive() && u.atMost().isPositive() && u.every().compareTo(u.atMost()) >= 0) {
+                    add(at + "/every", "every (" + Durations.format(u.every()) + ") must be shorter than at-most ("
+                            + Durations.format(u.atMost()) + ")", "try several times: e.g. every: 1m, at-most: 60m");
+                }
+            }
+            case RunbookStep.Ask a -> {
+                if (blank(a.question())) {
+                    add(at + "/ask", "ask step without a question", "e.g. ask: \"Is {host} back in the pool?\"");
+                } else {
+                    placeholders(at + "/ask", a.question(), r, false);
+                }
+            }
+            case RunbookStep.Report rep -> {
+            }
+        }
+    }
+
+    /** Where an until step polls: a host parameter's placeholder, or a host by name or alias. */
+    private void untilHost(String at, String on, RunbookSpec r, Set<String> hosts) {
+        if (blank(on)) {
+            add(at, "until step without on: the host to try", "e.g. on: \"{host}\"");
+            return;
+        }
+        List<RunbookSpec.Placeholder> uses = RunbookSpec.placeholders(on);
+        if (uses.isEmpty()) {
+            if (!hosts.contains(on.strip().toLowerCase(Locale.ROOT))) {
+                add(at, "unknown host " + on, "a host name or alias, or a host parameter: on: \"{host}\"");
+            }
+            return;
+        }
+        if (!placeholders(at, on, r, true)) {
+            return;
+        }
+        CommandSpec.ArgSpec p = r.param(uses.get(0).param());
+        if (uses.size() != 1 || !RunbookSpec.PLACEHOLDER.matcher(on.strip()).matches()
+                || p.type() != CommandSpec.ArgType.HOST) {
+            add(at, "on: must be one host: a host parameter or a host name", "e.g. on: \"{host}\" with {host} of type host");
+        }
+    }
+
+    /**
+     * The placeholders of a step text name parameters ({@code {host}}, {@code {host.pair}} of a host
+     * parameter); in command lines each is a word of its own, since the bot fills them in before it splits
+     * the line. Whether all were fine.
+     */
+    private boolean placeholders(String at, String text, RunbookSpec r, boolean wholeWords) {
+        boolean ok = true;
+        List<String> declared = r.params().stream().map(CommandSpec.ArgSpec::name).toList();
+        Matcher m = RunbookSpec.PLACEHOLDER.matcher(text);
+        while (m.find()) {
+            CommandSpec.ArgSpec p = r.param(m.group(1));
+            if (p == null) {
+                add(at, "unknown placeholder " + m.group() + " in runbook " + r.name(),
+                        "declare it under params, or fix the name; declared: " + declared);
+                ok = false;
+            } else if (m.group(2) != null && !m.group(2).equals(RunbookSpec.PAIR)) {
+                add(at, "unknown placeholder " + m.group() + " in runbook " + r.name(),
+                        "{" + p.name() + "} is the value, {" + p.name() + ".pair} the pair of a host");
+                ok = false;
+            } else if (m.group(2) != null && p.type() != CommandSpec.ArgType.HOST) {
+                add(at, m.group() + ": only a host parameter has a pair", "declare " + p.name() + " with type: host");
+                ok = false;
+            }
+            boolean before = m.start() == 0 || Character.isWhitespace(text.charAt(m.start() - 1));
+            boolean after = m.end() == text.length() || Character.isWhitespace(text.charAt(m.end()));
+            if (wholeWords && !(before && after)) {
+                add(at, "placeholder " + m.group() + " must be a word of its own", "e.g. srv {host} stop");
+                ok = false;
+            }
+        }
+        String stripped = RunbookSpec.PLACEHOLDER.matcher(text).replaceAll("");
+        if (stripped.contains("{") || stripped.contains("}")) {
+            add(at, "stray brace in " + text, "placeholders look like {host} or {host.pair}");
+            ok = false;
+        }
+        return ok;
+    }
+
+    /**
+     * The declared command a run line starts with, or null (and a problem) if it starts with anything else.
+     *
+     * @param who "runbook reinstall", "check leap": whose line it is, for the message
+     */
+    private CommandSpec commandOf(String at, String line, Map<String, CommandSpec> commands, String who) {
+        String word = line.strip().split("\\s+", 2)[0];
+        String key = word.toLowerCase(Locale.ROOT);
+        CommandSpec c = commands.get(key);
+        if (c != null) {
+            return c;
+        }
+        if (CommandSpec.RESERVED_NAMES.contains(key)) {
+            add(at, who + " runs " + word + ", a built-in command", "a step runs a declared command (under commands)");
+        } else if (names.containsKey(key)) {
+            add(at, who + " runs " + names.get(key) + ": runbooks do not start runbooks",
+                    "copy its steps, or run it by hand after this one");
+        } else {
+            add(at, who + " runs " + word + ", which is not a declared command",
+                    "the line starts with a command's name or alias, as typed in chat: srv {host} stop");
+        }
+        return null;
+    }
+
+    /** The {@code @group} words of a command line name groups some host is in. */
+    private void groupWords(String at, String line, Set<String> groups) {
+        for (String word : line.strip().split("\\s+")) {
+            for (String part : word.split(",")) {
+                if (part.startsWith("@") && !groups.contains(part.substring(1).toLowerCase(Locale.ROOT))) {
+                    add(at, "no host is in group " + part.substring(1), "add the group to some hosts, or fix the name");
+                }
+            }
+        }
+    }
+
+    /** Positive, and at most {@code max}. */
+    private void between(String at, String what, java.time.Duration d, java.time.Duration max, String hint) {
+        if (!d.isPositive()) {
+            add(at, what + " must be positive", hint);
+        } else if (d.compareTo(max) > 0) {
+            add(at, what + " of " + Durations.format(d) + " is beyond " + Durations.format(max), hint);
+        }
+    }
+
+    private void checks(OpsbotConfig config, Map<String, CommandSpec> commands, Set<String> groups) {
+        Set<String> joined = new HashSet<>();
+        if (config.irc() != null) {
+            config.irc().channels().forEach(ch -> joined.add(ch == null ? "" : ch.toLowerCase(Locale.ROOT)));
+        }
+        if (config.matrix() != null) {
+            config.matrix().rooms().forEach(r -> joined.add(r == null ? "" : r.toLowerCase(Locale.ROOT)));
+        }
+        Set<String> seen = new HashSet<>();
+        List<CheckSpec> checks = config.checks();
+        for (int k = 0; k < checks.size(); k++) {
+            CheckSpec c = checks.get(k);
+            String at = "/checks/" + k;
+            if (blank(c.name()) || !WORD.matcher(c.name()).matches()) {
+                add(at + "/name", "bad check name: " + c.name(), "lower-case letters, digits, - and _");
+                continue;
+            }
+            if (!seen.add(c.name())) {
+                add(at + "/name", "duplicate check " + c.name(), "each check once");
+            }
+            if (blank(c.run())) {
+                add(at + "/run", "check " + c.name() + " has no run line", "a read command as typed in chat, e.g. run: \"salint @compute\"");
+            } else if (c.run().contains("{") || c.run().contains("}")) {
+                add(at + "/run", "check " + c.name() + " has a placeholder or brace: checks have no parameters",
+                        "name the hosts: run: \"salint @compute\"");
+            } else {
+                CommandSpec cmd = commandOf(at + "/run", c.run(), commands, "check " + c.name());
+                if (cmd != null && cmd.kind() != Kind.READ) {
+                    add(at + "/run", "check " + c.name() + " runs " + cmd.name() + ", a change command: checks only read",
+                            "a check runs unasked and over and over; declare a kind: read command for it");
+                }
+                groupWords(at + "/run", c.run(), groups);
+            }
+            schedule(at, c);
+            if (c.report().isEmpty()) {
+                add(at + "/report", "check " + c.name() + " reports nowhere", "report: [\"#ops\"] (a channel or room the bot joins)");
+            }
+            for (int r = 0; r < c.report().size(); r++) {
+                String to = c.report().get(r);
+                if (to == null || !joined.contains(to.toLowerCase(Locale.ROOT))) {
+                    add(at + "/report/" + r, "check " + c.name() + " reports to " + to + ", which the bot does not join",
+                            "name a channel of irc.channels or a room of matrix.rooms");
+                }
+            }
+            if (c.failAfter() < 1 || c.failAfter() > 100) {
+                add(at + "/fail-after", "fail-after must be 1..100", "2: one blip is not a page");
+            }
+        }
+    }
+
+    /** Exactly one of every and cron; a cron line Quartz reads, which fires, and not more often than every 10s. */
+    private void schedule(String at, CheckSpec c) {
+        if ((c.every() == null) == (c.cron() == null)) {
+            add(at, "check " + c.name() + " needs exactly one of every and cron",
+                    "every: 10m, or cron: \"*/10 * * * *\"");
+            return;
+        }
+        if (c.every() != null) {
+            if (c.every().compareTo(CheckSpec.MIN_EVERY) < 0) {
+                add(at + "/every", "every of " + Durations.format(c.every()) + " is below "
+                        + Durations.format(CheckSpec.MIN_EVERY), "a check logs into hosts each time; e.g. every: 10m");
+            }
+            if (c.zone() != null) {
+                warnings.add(new Problem(at + "/zone", 0, "zone only applies to cron, not to every", "remove zone"));
+            }
+            return;
+        }
+        String hint = "5 fields: minute hour day month weekday, e.g. \"*/10 * * * *\" or \"30 4 * * mon-fri\";"
+                + " or Quartz's 6-7 fields, starting with seconds";
+        String[] fields = c.cron().strip().split("\\s+");
+        if (fields.length == 5 && !fields[2].equals("*") && !fields[2].equals("?") && !fields[4].equals("*")
+                && !fields[4].equals("?")) {
+            add(at + "/cron", "cron " + c.cron() + " restricts both day of month and day of week, which cron reads"
+                    + " as either and Quartz cannot", "keep one of the two *, or make two checks");
+            return;
+        }
+        String quartz = CheckSpec.quartzCron(c.cron());
+        org.quartz.CronExpression cron;
+        try {
+            cron = new org.quartz.CronExpression(quartz);
+        } catch (java.text.ParseException e) {
+            add(at + "/cron", "bad cron " + c.cron() + ": " + e.getMessage(), hint);
+            return;
+        }
+        cron.setTimeZone(java.util.TimeZone.getTimeZone(c.zone() != null ? c.zone() : java.time.ZoneOffset.UTC));
+        java.util.Date first = cron.getNextValidTimeAfter(new java.util.Date());
+        java.util.Date second = first == null ? null : cron.getNextValidTimeAfter(first);
+        if (first == null) {
+            add(at + "/cron", "cron " + c.cron() + " never fires", hint);
+        } else if (second != null && second.getTime() - first.getTime() < CheckSpec.MIN_EVERY.toMillis()) {
+            add(at + "/cron", "cron " + c.cron() + " fires more often than every "
+                    + Durations.format(CheckSpec.MIN_EVERY), "a check logs into hosts each time; e.g. \"*/10 * * * *\"");
         }
     }
 

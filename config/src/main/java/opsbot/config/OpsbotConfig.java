@@ -4,10 +4,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The whole configuration, as loaded from one YAML file and validated as a whole. */
+/**
+ * The whole configuration, as loaded from one YAML file and validated as a whole.
+ *
+ * @param runbooks declared runbooks (steps of declared commands, waits, polls, questions)
+ * @param checks   declared health checks (read commands the bot runs on a schedule)
+ */
 public record OpsbotConfig(BotConfig bot, IrcConfig irc, MatrixConfig matrix, List<Person> people,
                            Map<String, Trust> channels, List<HostConfig> hosts, SshConfig ssh,
-                           List<CommandSpec> commands, StorageConfig storage) {
+                           List<CommandSpec> commands, StorageConfig storage, List<RunbookSpec> runbooks,
+                           List<CheckSpec> checks) {
     public OpsbotConfig {
         bot = bot == null ? BotConfig.defaults() : bot;
         people = people == null ? List.of() : List.copyOf(people);
@@ -15,6 +21,15 @@ public record OpsbotConfig(BotConfig bot, IrcConfig irc, MatrixConfig matrix, Li
         hosts = hosts == null ? List.of() : List.copyOf(hosts);
         commands = commands == null ? List.of() : List.copyOf(commands);
         storage = storage == null ? StorageConfig.embedded("./opsbot-data/opsbot") : storage;
+        runbooks = runbooks == null ? List.of() : List.copyOf(runbooks);
+        checks = checks == null ? List.of() : List.copyOf(checks);
+    }
+
+    /** Without runbooks and checks; for callers written before they existed. */
+    public OpsbotConfig(BotConfig bot, IrcConfig irc, MatrixConfig matrix, List<Person> people,
+                        Map<String, Trust> channels, List<HostConfig> hosts, SshConfig ssh,
+                        List<CommandSpec> commands, StorageConfig storage) {
+        this(bot, irc, matrix, people, channels, hosts, ssh, commands, storage, null, null);
     }
 
     /** Trust of a channel or room; unknown ones are shared, because that is the safe answer. */
@@ -31,14 +46,14 @@ public record OpsbotConfig(BotConfig bot, IrcConfig irc, MatrixConfig matrix, Li
     }
 
     public OpsbotConfig withStorage(StorageConfig s) {
-        return new OpsbotConfig(bot, irc, matrix, people, channels, hosts, ssh, commands, s);
+        return new OpsbotConfig(bot, irc, matrix, people, channels, hosts, ssh, commands, s, runbooks, checks);
     }
 
     public OpsbotConfig withIrc(IrcConfig i) {
-        return new OpsbotConfig(bot, i, matrix, people, channels, hosts, ssh, commands, storage);
+        return new OpsbotConfig(bot, i, matrix, people, channels, hosts, ssh, commands, storage, runbooks, checks);
     }
 
     public OpsbotConfig withSsh(SshConfig s) {
-        return new OpsbotConfig(bot, irc, matrix, people, channels, hosts, s, commands, storage);
+        return new OpsbotConfig(bot, irc, matrix, people, channels, hosts, s, commands, storage, runbooks, checks);
     }
 }

@@ -55,6 +55,9 @@ final class ParserErrors {
 
     /** A binding failure at a value, as what was expected there and what was found. */
     static String binding(JsonMappingException e, JsonNode found) {
+        if (e instanceof StepReader.Refusal r) {
+            return r.getOriginalMessage();
+        }
         if (e instanceof UnrecognizedPropertyException u) {
             List<String> known = new ArrayList<>();
             u.getKnownPropertyIds().forEach(k -> known.add(String.valueOf(k)));
@@ -69,6 +72,17 @@ final class ParserErrors {
             return "expected " + expected(m.getTargetType()) + ", found " + shape(found);
         }
         return "cannot use this value (" + shape(found) + ")";
+    }
+
+    /** What to do about a binding failure. */
+    static String hint(JsonMappingException e) {
+        if (e instanceof StepReader.Refusal r) {
+            return r.hint;
+        }
+        if (e instanceof InvalidFormatException f && f.getTargetType() == ZoneId.class) {
+            return "an IANA zone ID such as Europe/Oslo, America/New_York or UTC (timedatectl list-timezones)";
+        }
+        return "see the configuration reference in README.md";
     }
 
     private static String reason(InvalidFormatException f) {

@@ -77,6 +77,53 @@ class ConfigLoaderTest {
         assertEquals(9, c.hosts().size());
         assertTrue(c.commands().stream().anyMatch(x -> x.name().equals("fo")));
         assertEquals(Duration.ofSeconds(60), c.bot().staleAfter());
+        assertEquals(Duration.ofMinutes(10), c.bot().lateGrace());
+        assertEquals(java.time.ZoneId.of("Europe/Oslo"), c.people().get(0).zone(c.bot()));
+        assertEquals(java.time.ZoneId.of("Europe/Berlin"), c.people().get(1).zone(c.bot()), "bob has bot.timezone");
+        // The seed runbook of issue 9, step by step.
+        RunbookSpec ri = c.runbooks().get(0);
+        assertEquals(List.of("reinstall", "ri"), List.of(ri.name(), ri.aliases().get(0)));
+        assertEquals(List.of("fo -a {host}", "srv {host} stop", "grub {host}", "reboot {host}", "until", "srv {host} start",
+                "fo -m {host}", "report"), ri.steps().stream().map(x -> switch (x) {
+                    case RunbookStep.Run run -> run.line();
+                    case RunbookStep.Until u -> "until";
+                    case RunbookStep.Report rep -> "report";
+                    default -> x.toString();
+                }).toList());
+        assertTrue(((RunbookStep.Run) ri.steps().get(1)).continueOnFailure());
+        assertTrue(((RunbookStep.Run) ri.steps().get(3)).expectDisconnect());
+        assertEquals(List.of("salint @compute", "leap @admin,@bladecentre1,@bladecentre2", "kdump @admin,@bladecentre1,@bladecentre2"),
+                c.checks().stream().map(CheckSpec::run).toList());
+        assertEquals(java.util.Set.copyOf(c.hosts()), java.util.Set.copyOf(c.hosts().stream()
+                .filter(h -> h.groups().stream().anyMatch(List.of("admin", "bladecentre1", "bladecentre2")::contains)).toList()),
+                "the every-host checks cover every host");
+    }
+
+    @Test
+    void aPersonsTimezoneIsAnIanaZoneAndDefaultsToTheBots() throws IOException {
+        OpsbotConfig c = ((ConfigLoader.Result.Loaded) load(MINIMAL.replace("role: operator}",
+                "role: operator, timezone: America/New_York}") + "bot: {timezone: Europe/Oslo}\n")).config();
+        assertEquals(java.time.ZoneId.of("America/New_York"), c.people().get(0).timezone());
+        assertEquals(java.time.ZoneId.of("America/New_York"), c.people().get(0).zone(c.bot()));
+        Person plain = new Person("bob", "bob", null, Role.ADMIN);
+        assertNull(plain.timezone());
+        assertEquals(java.time.ZoneId.of("Europe/Oslo"), plain.zone(c.bot()));
+        ConfigLoader.Result.Invalid r = (ConfigLoader.Result.Invalid) load(MINIMAL.replace("role: operator}",
+                "role: operator, timezone: Mars/Olympus}"));
+        assertEquals(1, r.problems().size(), r.report());
+        assertTrue(r.report().contains("opsbot.yml:2: bad value 'Mars/Olympus': expected a time zone such as Europe/Berlin"
+                + " [/people/0/timezone]\n    hint: an IANA zone ID such as Europe/Oslo, America/New_York or UTC"
+                + " (timedatectl list-timezones)"), r.report());
+    }
+
+    @Test
+    void lateGraceIsAtMostADay() throws IOException {
+        assertEquals(Duration.ofMinutes(10), ((ConfigLoader.Result.Loaded) load(MINIMAL)).config().bot().lateGrace());
+        assertEquals(Duration.ZERO, ((ConfigLoader.Result.Loaded) load(MINIMAL + "bot: {late-grace: 0s}\n")).config().bot().lateGrace());
+        ConfigLoader.Result.Invalid r = (ConfigLoader.Result.Invalid) load(MINIMAL + "bot: {late-grace: 2d}\n");
+        assertEquals(1, r.problems().size(), r.report());
+        assertTrue(r.report().contains("opsbot.yml:19: late-grace of 48h is beyond a day [/bot/late-grace]\n"
+                + "    hint: a follow-up a day late is better announced as missed than run unasked; e.g. 10m"), r.report());
     }
 
     @Test
