@@ -35,6 +35,7 @@ import opsbot.commands.ssh.FanOut;
 import opsbot.config.CommandSpec;
 import opsbot.config.Kind;
 import opsbot.config.OpsbotConfig;
+import opsbot.config.RunbookSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,7 +100,7 @@ public final class Dispatcher implements AutoCloseable {
         this.clock = clock;
         this.people = new People(cfg.people());
         this.inventory = new Inventory(cfg.hosts());
-        this.catalog = new CommandCatalog(cfg.commands());
+        this.catalog = new CommandCatalog(cfg.commands(), cfg.runbooks());
         this.binder = new Binder(inventory);
         this.planner = new Planner(inventory);
         this.gate = Authorizer.failClosed(gate);
@@ -274,17 +275,21 @@ public final class Dispatcher implements AutoCloseable {
             CommandCatalog.Lookup lookup = catalog.lookup(words.get(0).text());
             args = words.subList(1, words.size());
             if (lookup instanceof CommandCatalog.Lookup.Unknown u) {
-                for (Extension e : extensions) {
-                    Optional<CommandRef> own = e.command(words.get(0).text());
-                    if (own.isPresent()) {
-                        extensionWord(in, caller, venue, e, own.get(), words.get(0).text(), args, rest, text);
-                        return;
-                    }
-                }
                 refuse(in, caller, null, "invalid", u.message());
                 return;
             }
             command = ((CommandCatalog.Lookup.Found) lookup).command();
+            if (command instanceof RunbookSpec rb) {
+                for (Extension e : extensions) {
+                    Optional<CommandRef> own = e.command(rb.name());
+                    if (own.isPresent()) {
+                        extensionWord(in, caller, venue, e, own.get(), rb.name(), args, rest, text);
+                        return;
+                    }
+                }
+                refuse(in, caller, rb.name(), "invalid", "runbook " + rb.name() + ": not available in this opsbot");
+                return;
+            }
         }
         // The one door, for every command: nothing of it has run yet; each branch below starts with the answer.
         Decision d = authorize(in, venue, command, rest);

@@ -25,7 +25,10 @@ public interface Extension {
         return List.of();
     }
 
-    /** A command word of its own (a runbook's name or alias), as the door should see it; empty when not its own. */
+    /**
+     * A runbook of its own, by its name (the catalog resolved what was typed: alias, prefix), as the door should
+     * see it; empty when not its own.
+     */
     default Optional<CommandRef> command(String word) {
         return Optional.empty();
     }

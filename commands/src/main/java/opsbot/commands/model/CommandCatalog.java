@@ -1,6 +1,7 @@
 package opsbot.commands.model;
 
 import opsbot.config.CommandSpec;
+import opsbot.config.RunbookSpec;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,11 +14,24 @@ import java.util.TreeSet;
  * unique prefix ({@code fa} → {@code failover}), otherwise "did you mean …?".
  */
 public final class CommandCatalog {
-    private final Map<String, Object> byWord = new LinkedHashMap<>(); // Builtin or CommandSpec
+    private final Map<String, Object> byWord = new LinkedHashMap<>(); // Builtin, CommandSpec or RunbookSpec
     private final List<CommandSpec> declared;
 
     public CommandCatalog(List<CommandSpec> declared) {
+        this(declared, List.of());
+    }
+
+    /**
+     * Runbooks are words like commands: one catalog resolves all, so that a prefix or a typo near a runbook's
+     * name is never taken for a command that happens to start the same ({@code reinst} is not {@code reinstall-grub}
+     * when a runbook {@code reinstall} exists).
+     */
+    public CommandCatalog(List<CommandSpec> declared, List<RunbookSpec> runbooks) {
         this.declared = List.copyOf(declared);
+        for (RunbookSpec r : runbooks) {
+            byWord.put(r.name(), r);
+            r.aliases().forEach(a -> byWord.put(a, r));
+        }
         for (Builtin b : Builtin.values()) {
             byWord.put(b.word, b);
             b.aliases.forEach(a -> byWord.put(a, b));
