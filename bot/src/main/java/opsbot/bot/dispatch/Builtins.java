@@ -10,6 +10,8 @@ import opsbot.commands.policy.CommandRef;
 import opsbot.commands.policy.Venue;
 import opsbot.config.CommandSpec;
 import opsbot.config.HostConfig;
+import opsbot.config.RunbookSpec;
+import opsbot.config.RunbookStep;
 import opsbot.config.Trust;
 
 import java.util.ArrayList;
@@ -20,8 +22,10 @@ final class Builtins {
     private final CommandCatalog catalog;
     private final Inventory inventory;
     private final Authorizer gate;
+    private final List<RunbookSpec> runbooks;
 
-    Builtins(CommandCatalog catalog, Inventory inventory, Authorizer gate) {
+    Builtins(CommandCatalog catalog, Inventory inventory, Authorizer gate, List<RunbookSpec> runbooks) {
+        this.runbooks = runbooks;
         this.catalog = catalog;
         this.inventory = inventory;
         this.gate = gate;
@@ -35,11 +39,17 @@ final class Builtins {
                 may.add(c.name() + (c.aliases().isEmpty() ? "" : "(" + String.join(",", c.aliases()) + ")"));
             }
         }
+        for (RunbookSpec r : runbooks) {
+            if (gate.authorize(caller.identity(), venue, ref(r)).allowed()) {
+                may.add(r.name() + (r.aliases().isEmpty() ? "" : "(" + String.join(",", r.aliases()) + ")") + "*");
+            }
+        }
         List<String> builtins = new ArrayList<>();
         for (Builtin b : Builtin.values()) {
             if (gate.authorize(caller.identity(), venue, CommandRef.of(b)).allowed()) builtins.add(b.word);
         }
-        return List.of((may.isEmpty() ? "nothing to run for you here" : "you may run here: " + String.join(" ", may)),
+        return List.of((may.isEmpty() ? "nothing to run for you here" : "you may run here: " + String.join(" ", may)
+                        + (may.stream().anyMatch(m -> m.endsWith("*")) ? " (* runbook)" : "")),
                 "built-ins: " + String.join(" ", builtins) + " · help CMD for usage");
     }
 
@@ -52,6 +62,11 @@ final class Builtins {
         if (found instanceof Builtin b) {
             return List.of(b.usage + " — " + b.help);
         }
+        if (found instanceof RunbookSpec r) {
+            return List.of(Binder.usage(r) + " — " + r.help(), "runbook · needs " + r.role().label() + " · asks to confirm"
+                    + " · " + r.steps().size() + " steps (" + stepWords(r) + ")"
+                    + (r.aliases().isEmpty() ? "" : " · aliases: " + String.join(", ", r.aliases())));
+        }
         CommandSpec c = (CommandSpec) found;
         List<String> out = new ArrayList<>();
         out.add(Binder.usage(c) + " — " + c.help());
@@ -63,6 +78,25 @@ final class Builtins {
             if (!a.help().isEmpty()) out.add(a.name().toUpperCase(java.util.Locale.ROOT) + "  " + a.help());
         }
         return out;
+    }
+
+    /** The door's view of a runbook: it chains change commands, at its own role. */
+    static CommandRef ref(RunbookSpec r) {
+        return new CommandRef(r.name(), opsbot.config.Kind.CHANGE, r.role());
+    }
+
+    private static String stepWords(RunbookSpec r) {
+        List<String> out = new ArrayList<>();
+        for (RunbookStep s : r.steps()) {
+            out.add(switch (s) {
+                case RunbookStep.Run run -> run.command();
+                case RunbookStep.Wait w -> "wait " + opsbot.config.Durations.format(w.duration());
+                case RunbookStep.Until u -> "until " + u.condition();
+                case RunbookStep.Ask a -> "ask";
+                case RunbookStep.Report rep -> "report";
+            });
+        }
+        return String.join(" → ", out);
     }
 
     private static String where(CommandSpec c) {

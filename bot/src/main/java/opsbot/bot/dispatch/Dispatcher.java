@@ -104,7 +104,7 @@ public final class Dispatcher implements AutoCloseable {
         this.binder = new Binder(inventory);
         this.planner = new Planner(inventory);
         this.gate = Authorizer.failClosed(gate);
-        this.builtins = new Builtins(catalog, inventory, gate);
+        this.builtins = new Builtins(catalog, inventory, gate, cfg.runbooks());
         this.pager = new Pager(cfg.bot().pageLines());
         this.outbox = new Outbox(store, networks::get, clock, Backoff.DEFAULT);
         this.incidents = new Incidents(store, Feed.all(cfg), outbox, clock);

@@ -154,6 +154,20 @@ class ExtensionTest {
     }
 
     @Test
+    void helpListsTheRunbooksTheAskerMayStartAndExplainsOne() throws Exception {
+        say("bob", "#ops", "!help");
+        assertTrue(reply().contains(" reinstall(ri)*"));
+        reply();
+        say("alice", "#ops", "!help"); // an operator: not hers
+        assertTrue(!reply().contains("reinstall(ri)"));
+        reply();
+        say("alice", "#ops", "!help ri");
+        assertTrue(reply().startsWith("#ops reinstall HOST [--dry-run] — "));
+        String more = reply();
+        assertTrue(more.contains("needs admin") && more.contains("fo → srv → grub → reboot → until ssh-reachable"), more);
+    }
+
+    @Test
     void yesAndCancelFindTheExtension() throws Exception {
         say("alice", "#ops", "!y R3");
         assertEquals("#ops going on with R3", reply());

@@ -149,6 +149,15 @@ public final class Binder {
         return b.toString();
     }
 
+    /** A runbook's usage line: its name and parameters, like a command's. */
+    public static String usage(opsbot.config.RunbookSpec rb) {
+        StringBuilder b = new StringBuilder(rb.name());
+        for (ArgSpec a : rb.params()) {
+            b.append(' ').append(a.optional() ? "[" + placeholder(a) + "]" : placeholder(a));
+        }
+        return b.append(" [--dry-run]").toString();
+    }
+
     static String placeholder(ArgSpec a) {
         return switch (a.type()) {
             case HOST -> a.name().toUpperCase(Locale.ROOT);
