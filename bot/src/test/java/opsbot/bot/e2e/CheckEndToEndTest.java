@@ -61,11 +61,9 @@ class CheckEndToEndTest {
             alice.join("#ops");
             MatrixRoom r = new MatrixRoom(mx, room);
             IrcNetwork irc = new IrcNetwork(cfg.irc(), cfg.bot().prefix());
-            MatrixNetwork matrix = null;
             bot = Bot.create(cfg, false).attach(irc);
-            matrix = bot.matrixNetwork(cfg);
-            bot.attach(matrix);
-            MatrixNetwork m = matrix;
+            MatrixNetwork m = bot.matrixNetwork(cfg);
+            bot.attach(m);
             TestEnv.await("opsbot in #ops and the room", () -> irc.isJoined("#ops") && m.isJoined(room), WAIT);
 
             awaitRuns(env, 2, "two passing runs");
