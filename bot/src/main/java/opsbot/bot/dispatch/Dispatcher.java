@@ -554,6 +554,12 @@ public final class Dispatcher implements AutoCloseable {
      * declared commands run later or in runbooks.
      */
     Toolbox.Planned plan(opsbot.commands.policy.Identity who, Venue venue, String line) {
+        return plan(who, venue, line, CommandRef::of);
+    }
+
+    /** {@link #plan}, the door asked about {@code asked} made from the declared command (see {@link Toolbox#planAsBot}). */
+    Toolbox.Planned plan(opsbot.commands.policy.Identity who, Venue venue, String line,
+                         java.util.function.Function<CommandSpec, CommandRef> asked) {
         List<Tokenizer.Word> words;
         try {
             words = Tokenizer.split(line);
@@ -572,7 +578,7 @@ public final class Dispatcher implements AutoCloseable {
         }
         Decision d;
         try {
-            d = gate.authorize(who, venue, CommandRef.of(spec));
+            d = gate.authorize(who, venue, asked.apply(spec));
         } catch (RuntimeException e) {
             d = new Decision.Deny(Gate.BROKEN);
         }

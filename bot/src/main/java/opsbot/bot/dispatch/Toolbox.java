@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * What an {@link Extension} may use of the bot: the same door, planner, confirmations, executor, incident log
@@ -50,6 +51,16 @@ public final class Toolbox {
      */
     public Planned plan(Identity who, Venue venue, String line) {
         return d.plan(who, venue, line);
+    }
+
+    /**
+     * {@link #plan} for the bot's own work that the config declares (a health check): the config, not a chat
+     * role, chose the command, so the door is asked about {@code asked} made from the declared command (the
+     * check, with the command's kind) rather than about the command's own role. Everything else is the one
+     * door as it is: the kind still counts, so in a venue of shared trust anything but a read is denied.
+     */
+    public Planned planAsBot(Identity who, Venue venue, String line, Function<CommandSpec, CommandRef> asked) {
+        return d.plan(who, venue, line, asked);
     }
 
     /** The trust and shape of a place, as the door sees it ({@code channel} null: a private message). */

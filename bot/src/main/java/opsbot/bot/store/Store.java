@@ -137,7 +137,24 @@ public final class Store implements AutoCloseable {
             )""",
             "CREATE INDEX outbox_due ON outbox(network, place, state, id)",
             // Quartz's tables for its JDBC job store (the scheduler's durable timers), from the DDL Quartz ships.
-            QUARTZ_TABLES);
+            QUARTZ_TABLES,
+            // Health checks: one row per check, its state (ok, failing) and the last run; the schedule it was
+            // armed with (a changed one re-arms its timer at start) and how many state changes it has said so far
+            // (the outbox key's counter, kept when a check leaves the config so a returning one never reuses a key).
+            """
+            CREATE TABLE check_state (
+              name VARCHAR(64) PRIMARY KEY,
+              state VARCHAR(16) NOT NULL,
+              failures INT NOT NULL,
+              streak_since TIMESTAMP WITH TIME ZONE,
+              since TIMESTAMP WITH TIME ZONE NOT NULL,
+              last_run_at TIMESTAMP WITH TIME ZONE,
+              last_summary VARCHAR(1024),
+              failing_hosts VARCHAR(4096),
+              told_hosts VARCHAR(4096),
+              seq INT NOT NULL,
+              armed VARCHAR(512)
+            )""");
 
     static {
         // H2's AUTO_SERVER listens on every address unless told otherwise; opsbot only ever on loopback. H2 reads
