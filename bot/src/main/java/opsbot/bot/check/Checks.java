@@ -105,11 +105,6 @@ public final class Checks implements Extension {
             CheckRow row = rows.getOrDefault(c.name(), CheckRow.fresh(c.name(), now));
             String how = armedAs(c);
             if (!timers.contains(c.name()) || !how.equals(row.armed())) {
-                if (timers.contains(c.name())) {
-                    // Quartz's JDBC store cannot replace a trigger by one of another type (every → cron): it
-                    // updates the trigger row and finds no cron row to update. Removed first, then made anew.
-                    schedule.cancel(KIND, c.name());
-                }
                 if (c.every() != null) {
                     schedule.every(KIND, c.name(), c.every());
                 } else {

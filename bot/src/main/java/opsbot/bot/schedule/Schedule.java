@@ -175,6 +175,12 @@ public final class Schedule implements AutoCloseable {
     private void schedule(String kind, String id, Trigger trigger) {
         JobDetail job = JobBuilder.newJob(Fire.class).withIdentity(id, kind).storeDurably(false).build();
         try {
+            Trigger old = quartz.getTrigger(trigger.getKey());
+            if (old != null && old.getClass() != trigger.getClass()) {
+                // Quartz's JDBC store replaces a trigger in place and then misses the row of the other type
+                // (an interval check changed to a cron line): the old one goes first.
+                quartz.deleteJob(job.getKey());
+            }
             quartz.scheduleJob(job, Set.of(trigger), true);
         } catch (SchedulerException e) {
             throw new IllegalStateException("cannot schedule " + kind + " " + id + ": " + e.getMessage(), e);

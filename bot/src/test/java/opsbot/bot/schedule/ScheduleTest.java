@@ -100,6 +100,19 @@ class ScheduleTest {
     }
 
     @Test
+    void aTimerMayChangeFromAnIntervalToACronLineAndBack() throws Exception {
+        try (Store store = Store.open(cfg()); Schedule s = Schedule.create(store.pool(), Clock.systemUTC()).start()) {
+            s.every("check", "kdump", Duration.ofMinutes(10));
+            s.cron("check", "kdump", "0 15 3 * * ?", java.time.ZoneId.of("Europe/Oslo"));
+            Instant next = s.next("check", "kdump").orElseThrow();
+            assertEquals(java.time.LocalTime.of(3, 15), next.atZone(java.time.ZoneId.of("Europe/Oslo")).toLocalTime());
+            s.every("check", "kdump", Duration.ofHours(2));
+            assertTrue(s.next("check", "kdump").orElseThrow().isAfter(Instant.now().plus(Duration.ofMinutes(110))));
+            assertEquals(Set.of("kdump"), s.ids("check"));
+        }
+    }
+
+    @Test
     void aRepeatingTimerFiresAgainAndCanBeRead() throws Exception {
         List<Schedule.Firing> fired = new CopyOnWriteArrayList<>();
         try (Store store = Store.open(cfg());

@@ -27,7 +27,7 @@ public enum Builtin {
     RUN("run", List.of(), "run ID", "run a follow-up now", Role.OPERATOR),
     SNOOZE("snooze", List.of(), "snooze ID DURATION", "push a follow-up back by DURATION", Role.OPERATOR),
     RUNBOOK("runbook", List.of("rb"), "runbook [status [ID]]", "runbooks: what is running, its steps and their results"),
-    CHECKS("checks", List.of(), "checks", "health checks: state and last run");
+    CHECKS("checks", List.of(), "checks [NAME]", "health checks: state, last and next run; NAME for its last result");
 
     public final String word;
     public final List<String> aliases;
