@@ -197,6 +197,9 @@ final class ConfigValidator {
                 add(at + "/name", "person without a name", "name is used in replies and the incident log");
             } else if (!names.add(p.name().toLowerCase(Locale.ROOT))) {
                 add(at + "/name", "duplicate person " + p.name(), "each person once; give both accounts to one entry");
+            } else if (p.name().contains(":")) {
+                // "check:spamassassin" is how the bot's own checks are named at the door: no person may pass for one
+                add(at + "/name", "person name " + p.name() + " contains ':'", "':' is kept for the bot's own identities (check:NAME); use letters, digits, - or _");
             }
             if (p.role() == null) {
                 add(at + "/role", "person " + p.name() + " has no role", "viewer, operator or admin");

@@ -32,6 +32,12 @@ class CheckConfigTest {
             """;
 
     @Test
+    void noPersonMayBeNamedLikeTheBotsOwnCheckIdentities() throws IOException {
+        String r = f.only(LoadFixture.BASE.replace("{name: alice,", "{name: \"check:spamassassin\","));
+        assertTrue(r.startsWith("2: person name check:spamassassin contains ':'"), r);
+    }
+
+    @Test
     void aCheckLoadsWithDefaults() throws IOException {
         OpsbotConfig c = f.loaded(CHECK);
         CheckSpec s = c.checks().get(0);
