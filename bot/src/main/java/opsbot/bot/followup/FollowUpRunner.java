@@ -131,11 +131,11 @@ final class FollowUpRunner {
     /** Runs a follow-up already marked running; its result is said and logged, and it is done. */
     void run(FollowUp fu, Toolbox.Planned.Ok ok, String note, String key) {
         Actor actor = actor(fu);
-        List<String> said = new ArrayList<>();
+        String opened = null;
         Incident inc;
         if (ok.spec().kind() == opsbot.config.Kind.CHANGE) {
             Incidents.Active a = tools.incidents().ensureActive(ok.line(), actor);
-            if (a.opened()) said.add("opened " + a.incident().tag() + " \"" + a.incident().title() + "\" for it");
+            if (a.opened()) opened = "opened " + a.incident().tag() + " \"" + a.incident().title() + "\" for it";
             inc = a.incident();
         } else {
             inc = tools.incidents().active().orElse(null);
@@ -152,12 +152,13 @@ final class FollowUpRunner {
             lines = List.of("internal error while running " + ok.plan().describe() + " (logged)");
             result = "internal error (logged)";
         }
-        String head = fu.tag() + " " + ok.line() + (note == null ? "" : " (" + note + ")") + ":";
-        said.add(head);
+        List<String> said = new ArrayList<>();
+        said.add(fu.tag() + " " + ok.line() + (note == null ? "" : " (" + note + ")") + ":");
         said.addAll(lines.size() <= POSTED_LINES ? lines : lines.subList(0, POSTED_LINES));
         if (lines.size() > POSTED_LINES) {
             said.add("… " + (lines.size() - POSTED_LINES) + " more lines" + (inc != null ? " in " + inc.tag() : ""));
         }
+        if (opened != null) said.add(opened);
         String done = result;
         say(fu, network(fu.network()), String.join("\n", said), key,
                 db -> FollowUpStore.move(db, fu.id(), State.DONE, done, null, State.RUNNING));

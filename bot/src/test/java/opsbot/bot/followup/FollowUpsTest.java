@@ -191,8 +191,8 @@ class FollowUpsTest {
         say("alice", "!y");
         assertTrue(lastReply().matches("#ops F1 at .* UTC: srv c4 start · !cancel F1 to drop it"), lastReply());
         String result = awaitPost("the result", s -> s.contains("F1 srv c4 start:"));
-        assertTrue(result.startsWith("#ops alice: opened INC-"), result); // a change with no incident open opens one
-        assertTrue(result.contains("\nF1 srv c4 start:\n✓ srv · compute4 · exit 0"), result);
+        assertTrue(result.startsWith("#ops alice: F1 srv c4 start:\n✓ srv · compute4 · exit 0"), result);
+        assertTrue(result.contains("\nopened INC-"), result); // a change with no incident open opens one
         assertEquals(List.of("compute4: srv all start"), ran);
         TestEnv.await("done", () -> row(1).state() == FollowUp.State.DONE, T);
         assertEquals("compute4: exit 0", row(1).result());
