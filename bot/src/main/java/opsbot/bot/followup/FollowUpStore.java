@@ -80,11 +80,14 @@ final class FollowUpStore {
         }
     }
 
-    /** The first {@code limit} in {@code state}, soonest due first. */
+    /**
+     * The first {@code limit} in {@code state}, soonest due first. Ordered by the index's own columns (state
+     * first, though it is fixed): H2 then reads only those rows off the index instead of sorting all 10,000.
+     */
     List<FollowUp> inState(State state, int limit) {
         return store.transaction("read follow-ups", db -> {
             try (PreparedStatement p = db.prepareStatement(
-                    "SELECT * FROM followups WHERE state=? ORDER BY due_at, id LIMIT ?")) {
+                    "SELECT * FROM followups WHERE state=? ORDER BY state, due_at, id LIMIT ?")) {
                 p.setString(1, state.db());
                 p.setInt(2, limit);
                 List<FollowUp> out = new ArrayList<>();
