@@ -45,6 +45,7 @@ public final class Bot implements AutoCloseable {
             // Extensions register their timers' handlers here, before the schedule starts: what fell due while
             // the bot was down fires at start and must find its handler.
             opsbot.bot.check.Checks.install(cfg, dispatcher, schedule);
+            opsbot.bot.followup.FollowUps.install(dispatcher, schedule);
             schedule.start();
             return new Bot(store, schedule, dispatcher);
         } catch (JSchException | RuntimeException e) {

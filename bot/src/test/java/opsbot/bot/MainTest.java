@@ -40,6 +40,49 @@ class MainTest {
         assertTrue(r.out().contains("<opsbot> dry-run: would run on admin1 (10.0.0.10): utils/FailOver.pl -K compute4"), r.out());
     }
 
+    /** Piped input that ends only once the output shows {@code until} (or after 20s), like {@code (printf …; sleep 4) |}. */
+    @Test
+    void demoShowsAReminderFiring() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        byte[] lines = "!remind 1s check compute4\n!followups\n".getBytes(StandardCharsets.UTF_8);
+        java.io.InputStream stdin = new java.io.InputStream() {
+            private int at;
+
+            @Override
+            public int read() {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0];
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (at < lines.length) {
+                    int n = Math.min(len, lines.length - at);
+                    System.arraycopy(lines, at, b, off, n);
+                    at += n;
+                    return n;
+                }
+                long end = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+                while (!out.toString(StandardCharsets.UTF_8).contains("reminder F1") && System.nanoTime() < end) {
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return -1;
+                    }
+                }
+                return -1;
+            }
+        };
+        int code = Main.run(new String[]{"demo"}, stdin, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        String o = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
+        assertTrue(o.matches("(?s).*<opsbot> F1 at \\d\\d:\\d\\d Europe/Berlin, \\d\\d:\\d\\d UTC: check compute4\n.*"), o);
+        assertTrue(o.contains("<opsbot> F1 · "), o);
+        assertTrue(o.contains("<opsbot> you: reminder F1: check compute4\n"), o);
+    }
+
     @Test
     void checkConfigListsEveryProblemWithItsLine() throws Exception {
         Path f = dir.resolve("bad.yml");

@@ -1,5 +1,7 @@
 package opsbot.bot.chat;
 
+import opsbot.commands.policy.Identity;
+
 import java.util.function.Consumer;
 
 /**
@@ -50,6 +52,22 @@ public interface ChatNetwork extends AutoCloseable {
 
     /** Marks a message (by its network ID) with an emoji reaction, where the network has them. */
     default void react(String target, String messageId, String emoji) {
+    }
+
+    /**
+     * The name {@code who} goes by here now, to address them (IRC: the current nick of the user logged in to
+     * that account, where the bot sees them); {@code lastNick} (their nick when they last spoke) otherwise.
+     */
+    default String nameOf(Identity who, String lastNick) {
+        return lastNick;
+    }
+
+    /**
+     * {@code text} addressed to {@code who} so that the network notifies them: {@code "nick: text"}, or a real
+     * mention where the network has them (Matrix: the user ID in the body, a pill and {@code m.mentions}).
+     */
+    default Message mention(Identity who, String lastNick, String text) {
+        return Message.plain(nameOf(who, lastNick) + ": " + text);
     }
 
     /** The bot's own nick on this network, for "opsbot: cmd" addressing. */

@@ -207,6 +207,30 @@ public final class IrcNetwork implements ChatNetwork {
     }
 
     /**
+     * The nick of a user logged in to {@code who}'s account in one of the bot's channels, as Kitteh tracks them
+     * (extended-join, WHOX, nick changes); only while the server tells of every login and logout
+     * ({@code account-notify}), as for identity. Else {@code lastNick}: a nick is only where to write, never who.
+     */
+    @Override
+    public String nameOf(Identity who, String lastNick) {
+        if (!(who instanceof Identity.IrcAccount a) || !ready || !enabled(CapabilityManager.Defaults.ACCOUNT_NOTIFY)) {
+            return lastNick;
+        }
+        try {
+            for (org.kitteh.irc.client.library.element.Channel ch : client.getChannels()) {
+                for (User u : ch.getUsers()) {
+                    if (u.getAccount().filter(a.account()::equalsIgnoreCase).isPresent()) {
+                        return u.getNick();
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("irc: cannot look up the nick of {}: {}", Sanitize.forLog(a.account()), e.toString());
+        }
+        return lastNick;
+    }
+
+    /**
      * Queues lines as PRIVMSGs, cut to IRC's line limit. The first {@link #URGENT_LINES} IRC lines of a send
      * are urgent, the rest bulk: short answers and confirmations overtake the tail of long output.
      */

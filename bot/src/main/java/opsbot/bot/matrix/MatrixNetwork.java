@@ -445,6 +445,39 @@ public final class MatrixNetwork implements ChatNetwork {
         }
     }
 
+    /**
+     * A real mention: the user ID in the body (clients without HTML highlight it), a pill in the HTML, and
+     * {@code m.mentions} (added by {@link #post} for every pill of the bot's own HTML).
+     */
+    @Override
+    public Message mention(Identity who, String lastNick, String text) {
+        if (!(who instanceof Identity.MatrixUser u)) {
+            return ChatNetwork.super.mention(who, lastNick, text);
+        }
+        return new Message(u.userId() + ": " + text, "<a href=\"" + PILL + esc(u.userId()) + "\">" + esc(u.userId())
+                + "</a>: " + esc(text).replace("\n", "<br>"));
+    }
+
+    private static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    /** Where a pill links: {@code https://matrix.to/#/@user:server}. */
+    static final String PILL = "https://matrix.to/#/";
+    private static final java.util.regex.Pattern PILLS = java.util.regex.Pattern.compile(
+            "<a href=\"" + java.util.regex.Pattern.quote(PILL) + "(@[^\"<>&\\s]+)\">");
+
+    /** The users the bot's own HTML pills name (user text in it is escaped: only the bot writes a pill). */
+    static List<String> pilled(String html) {
+        if (html == null) return List.of();
+        java.util.regex.Matcher m = PILLS.matcher(html);
+        List<String> out = new java.util.ArrayList<>();
+        while (m.find()) {
+            if (!out.contains(m.group(1))) out.add(m.group(1));
+        }
+        return out;
+    }
+
     @Override
     public boolean hasThreads() {
         return true;
@@ -461,6 +494,10 @@ public final class MatrixNetwork implements ChatNetwork {
         String roomId = idByName.getOrDefault(target, target);
         Message fitted = EventSize.fit(message); // too large for one event: cut with a marker, not refused and lost
         ObjectNode content = MatrixClient.message("m.notice", fitted.plain(), fitted.html());
+        List<String> mentioned = pilled(fitted.html());
+        if (!mentioned.isEmpty()) {
+            mentioned.forEach(content.putObject("m.mentions").putArray("user_ids")::add);
+        }
         if (thread != null) {
             MatrixClient.inThread(content, thread, latestInThread.get(thread));
         }
