@@ -264,7 +264,7 @@ public final class Dispatcher implements AutoCloseable {
         if (freeText == null) {
             List<Tokenizer.Word> words;
             try {
-                words = Tokenizer.split(text);
+                words = Tokenizer.split(looseWords(first) ? quoteFree(text) : text);
             } catch (ParseException e) {
                 refuse(in, caller, null, "invalid", e.getMessage());
                 return;
@@ -319,6 +319,19 @@ public final class Dispatcher implements AutoCloseable {
         List<String> lines = e.invoke(r);
         store.record(attempt(in, caller, ref.name(), "ran", null, null));
         networks.reply(in, pager.page(personKey(in), lines));
+    }
+
+    /**
+     * A reminder's words are free text ("check why it doesn't boot"), kept as typed in {@code rest}; its words are
+     * only split at spaces, never read for quotes (its extension takes the time from the first and the text as typed).
+     */
+    private boolean looseWords(String first) {
+        return catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f && f.command() == Builtin.REMIND;
+    }
+
+    /** The line with its quote characters neutralised, for a split at spaces only (see {@link #looseWords}). */
+    private static String quoteFree(String text) {
+        return text.replace('\'', '\u02BC').replace('"', '\u02BA').replace('\\', '/');
     }
 
     /**

@@ -125,6 +125,14 @@ class ExtensionTest {
     }
 
     @Test
+    void aReminderIsFreeTextWithApostrophesAndQuotesAsTyped() throws Exception {
+        say("alice", "#ops", "!remind 30m check why c4 doesn't boot");
+        assertEquals("#ops noted: 30m check why c4 doesn't boot", reply());
+        say("alice", "#ops", "!remind 30m ask bob’s \"opinion"); // a phone's apostrophe, an open quote
+        assertEquals("#ops noted: 30m ask bob's \"opinion", reply());
+    }
+
+    @Test
     void anExtensionsOwnWordGoesThroughTheDoorWithItsRef() throws Exception {
         say("alice", "#ops", "!reinstall c4"); // an operator; the runbook needs admin
         assertTrue(reply().contains("denied"));
