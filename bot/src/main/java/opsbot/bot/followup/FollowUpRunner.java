@@ -61,10 +61,12 @@ final class FollowUpRunner {
         }
         String note = down ? late(late) + " late: the bot was down"
                 : late.compareTo(SAY_LATE) > 0 ? late(late) + " late" : null;
+        // Only if still due: snoozed after this timer left, the row is no longer due now and nothing changes.
+        Instant dueBy = f.at().plusSeconds(1);
         if (fu.kind() == Kind.REMIND) {
-            remind(fu, note, "followup-" + fu.tag(), State.PENDING);
+            remind(fu, note, "followup-" + fu.tag(), dueBy, State.PENDING);
         } else {
-            command(fu, note, "followup-" + fu.tag(), State.PENDING);
+            command(fu, note, "followup-" + fu.tag(), dueBy, State.PENDING);
         }
     }
 
@@ -75,7 +77,7 @@ final class FollowUpRunner {
         String text = "missed while down: " + fu.tag() + " " + fu.what() + " (due " + Times.both(fu.dueAt(), zone(fu), now)
                 + ", " + late(late) + " ago), !run " + fu.tag() + " or !cancel " + fu.tag();
         boolean moved = say(fu, net, text, "followup-" + fu.tag() + "-missed",
-                db -> FollowUpStore.move(db, fu.id(), State.MISSED, "missed while the bot was down", null, State.PENDING));
+                db -> FollowUpStore.move(db, fu.id(), State.MISSED, "missed while the bot was down", null, fu.dueAt(), State.PENDING)); // not if snoozed meanwhile
         if (moved) log.info("follow-up {} missed while the bot was down ({} late); not run", fu.tag(), late(late));
     }
 
@@ -83,11 +85,11 @@ final class FollowUpRunner {
      * A reminder: the asker is mentioned where they asked, and it goes into the incident that was active when
      * they asked. From {@code from} to done.
      */
-    boolean remind(FollowUp fu, String note, String key, State... from) {
+    boolean remind(FollowUp fu, String note, String key, Instant dueBy, State... from) {
         ChatNetwork net = network(fu.network());
         String text = "reminder " + fu.tag() + ": " + fu.text() + (note == null ? "" : " (" + note + ")");
         boolean moved = say(fu, net, text, key,
-                db -> FollowUpStore.move(db, fu.id(), State.DONE, "reminded", tools.clock().instant(), from));
+                db -> FollowUpStore.move(db, fu.id(), State.DONE, "reminded", tools.clock().instant(), dueBy, from));
         if (moved && fu.incidentId() != null) {
             try {
                 Optional<Incident> inc = tools.incidents().find(fu.incidentId());
@@ -105,14 +107,14 @@ final class FollowUpRunner {
      * marked running (committed before it runs: a crash now leaves it "running", found "unknown" at start and
      * never run again by itself), run, its result posted and logged, then done.
      */
-    void command(FollowUp fu, String note, String key, State... from) {
+    void command(FollowUp fu, String note, String key, Instant dueBy, State... from) {
         Identity who = fu.identity();
         Toolbox.Planned planned = tools.plan(who, tools.venue(fu.network(), fu.place()), fu.text());
         Instant now = tools.clock().instant();
         if (planned instanceof Toolbox.Planned.Refused no) {
             String text = fu.tag() + " not run: " + no.reason() + " (" + fu.text() + ", asked " + ago(fu.createdAt(), now) + ")";
             boolean moved = say(fu, network(fu.network()), text, key,
-                    db -> FollowUpStore.move(db, fu.id(), State.DONE, "refused: " + no.reason(), now, from));
+                    db -> FollowUpStore.move(db, fu.id(), State.DONE, "refused: " + no.reason(), now, dueBy, from));
             if (moved) {
                 log.info("follow-up {} refused at fire time: {}", fu.tag(), no.reason());
                 record(fu, no.decision(), no.reason(), null);
@@ -122,10 +124,18 @@ final class FollowUpRunner {
             return;
         }
         Toolbox.Planned.Ok ok = (Toolbox.Planned.Ok) planned;
-        if (!rows.move(fu.id(), State.RUNNING, null, now, from)) {
-            return; // someone else (a second firing, a !run, a !cancel) got there first
+        if (!rows.store().transaction("mark a follow-up running",
+                db -> FollowUpStore.move(db, fu.id(), State.RUNNING, null, now, dueBy, from))) {
+            return; // someone else (a second firing, a !run, a !cancel, a !snooze) got there first
         }
-        run(fu, ok, note, key);
+        try {
+            run(fu, ok, note, key);
+        } catch (RuntimeException e) {
+            // Marked running, and something broke before it was done: as after a crash, its outcome is unknown
+            // and it waits for a person; it never stays "running" (which !cancel and !run refuse) until a restart.
+            log.error("follow-up {}: failed while running", fu.tag(), e);
+            unknown(rows.find(fu.id()).orElse(fu), "failed while running (logged)");
+        }
     }
 
     /** Runs a follow-up already marked running; its result is said and logged, and it is done. */
@@ -173,10 +183,17 @@ final class FollowUpRunner {
      * it is said so, and it waits for a person: it is never run again by itself.
      */
     void unknown(FollowUp fu) {
-        String text = "outcome unknown: " + fu.tag() + " " + fu.text() + " was running when the bot stopped; not re-run;"
+        unknown(fu, "was running when the bot stopped");
+    }
+
+    /** A follow-up marked running whose outcome is not known ({@code why}): said once per time it ran. */
+    void unknown(FollowUp fu, String why) {
+        String text = "outcome unknown: " + fu.tag() + " " + fu.text() + " " + why + "; not re-run;"
                 + " !run " + fu.tag() + " to run it again";
-        if (say(fu, network(fu.network()), text, "followup-" + fu.tag() + "-unknown",
-                db -> FollowUpStore.move(db, fu.id(), State.UNKNOWN, "was running when the bot stopped", null, State.RUNNING))) {
+        // One key per time it was marked running: a !run of an unknown one that is cut off again is said again.
+        String key = "followup-" + fu.tag() + "-unknown-" + (fu.firedAt() == null ? 0 : fu.firedAt().toEpochMilli());
+        if (say(fu, network(fu.network()), text, key,
+                db -> FollowUpStore.move(db, fu.id(), State.UNKNOWN, why, null, State.RUNNING))) {
             log.warn("follow-up {} was running when the bot stopped; outcome unknown, not re-run", fu.tag());
             tools.incidents().log(EntryKind.NOTE, Actor.bot(), text);
         }
@@ -190,7 +207,9 @@ final class FollowUpRunner {
         Target t = new Target(fu.network(), place);
         boolean moved = rows.store().transaction("change a follow-up and say so", db -> {
             if (!change.on(db)) return false;
-            tools.outbox().enqueue(db, Item.of(t, key, m));
+            if (!tools.outbox().enqueue(db, Item.of(t, key, m))) {
+                log.error("follow-up {}: the outbox already had {}; this change is not said again", fu.tag(), key);
+            }
             return true;
         });
         if (moved) tools.outbox().wake(t);

@@ -8,7 +8,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -44,7 +43,7 @@ final class FollowUpStore {
         long id = store.transaction("store a follow-up", db -> {
             try (PreparedStatement p = db.prepareStatement("INSERT INTO followups (kind, due_at, created_at, asker, person,"
                     + " nick, network, place, text, incident_id, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    Statement.RETURN_GENERATED_KEYS)) {
+                    new String[]{"id"})) {
                 p.setString(1, kind.db());
                 p.setObject(2, odt(due));
                 p.setObject(3, odt(now));
@@ -115,6 +114,20 @@ final class FollowUpStore {
         });
     }
 
+    /** How many pending follow-ups {@code asker} (an identity key) has. */
+    int pendingOf(String asker) {
+        return store.transaction("count follow-ups", db -> {
+            try (PreparedStatement p = db.prepareStatement("SELECT COUNT(*) FROM followups WHERE state=? AND asker=?")) {
+                p.setString(1, State.PENDING.db());
+                p.setString(2, asker);
+                try (ResultSet r = p.executeQuery()) {
+                    r.next();
+                    return r.getInt(1);
+                }
+            }
+        });
+    }
+
     int count(State state) {
         return store.transaction("count follow-ups", db -> {
             try (PreparedStatement p = db.prepareStatement("SELECT COUNT(*) FROM followups WHERE state=?")) {
@@ -132,15 +145,26 @@ final class FollowUpStore {
      * first). {@code result} and {@code firedAt} are kept when null.
      */
     static boolean move(Connection db, long id, State to, String result, Instant firedAt, State... from) throws SQLException {
+        return move(db, id, to, result, firedAt, null, from);
+    }
+
+    /**
+     * As {@link #move(Connection, long, State, String, Instant, State...)}, and only if it is due by {@code dueBy}
+     * (when given): a timer on its way when the follow-up was snoozed finds it no longer due and changes nothing.
+     */
+    static boolean move(Connection db, long id, State to, String result, Instant firedAt, Instant dueBy, State... from)
+            throws SQLException {
         String in = Arrays.stream(from).map(s -> "?").collect(Collectors.joining(","));
         try (PreparedStatement p = db.prepareStatement("UPDATE followups SET state=?, result=COALESCE(?, result),"
-                + " fired_at=COALESCE(?, fired_at) WHERE id=? AND state IN (" + in + ")")) {
+                + " fired_at=COALESCE(?, fired_at) WHERE id=? AND state IN (" + in + ")"
+                + (dueBy == null ? "" : " AND due_at <= ?"))) {
             p.setString(1, to.db());
             p.setString(2, result == null ? null : cut(result, MAX_RESULT));
             if (firedAt == null) p.setNull(3, Types.TIMESTAMP_WITH_TIMEZONE);
             else p.setObject(3, odt(firedAt));
             p.setLong(4, id);
             for (int i = 0; i < from.length; i++) p.setString(5 + i, from[i].db());
+            if (dueBy != null) p.setObject(5 + from.length, odt(dueBy));
             return p.executeUpdate() == 1;
         }
     }

@@ -42,6 +42,10 @@ public final class FollowUps implements Extension {
     private static final Logger log = LoggerFactory.getLogger(FollowUps.class);
     /** The schedule's kind for follow-up timers. */
     public static final String KIND = "followup";
+    /** The schedule's kind for the minute's check that every pending follow-up has a timer. */
+    static final String SWEEP = "followup-sweep";
+    /** Pending follow-ups per person, at most. */
+    static final int PER_PERSON = 200;
     /** {@code !followups} lists at most this many (soonest first) and says how many more there are. */
     static final int LIST_LIMIT = 30;
     /** A reminder's text, at most. */
@@ -72,7 +76,13 @@ public final class FollowUps implements Extension {
     public static FollowUps install(Dispatcher dispatcher, Schedule schedule) {
         FollowUps f = new FollowUps(dispatcher.toolbox(), schedule);
         schedule.on(KIND, f::fire);
-        f.rearm();
+        // Re-armed after Quartz's own recovery at start, and every minute: a pending row is never left without a
+        // timer (a crash as its timer fired, a handler that failed, a timer that could not be armed).
+        schedule.on(SWEEP, x -> f.rearm());
+        schedule.afterStart(() -> {
+            f.rearm();
+            schedule.every(SWEEP, "pending", Duration.ofMinutes(1));
+        });
         List<FollowUp> cut = f.rows.inState(State.RUNNING, Integer.MAX_VALUE);
         if (!cut.isEmpty()) {
             f.work.execute(() -> cut.forEach(fu -> {
@@ -88,7 +98,7 @@ public final class FollowUps implements Extension {
     }
 
     /** A timer for every pending follow-up that has none (a crash between storing it and arming it). */
-    private void rearm() {
+    void rearm() {
         Set<String> armed = new HashSet<>(schedule.ids(KIND));
         int n = 0;
         for (long[] row : rows.dueTimes(State.PENDING)) {
@@ -143,6 +153,8 @@ public final class FollowUps implements Extension {
             return List.of("usage: " + Builtin.REMIND.usage + " (e.g. !remind 30m check compute4, !remind 04:15 check the backup)");
         }
         String text = parts[1].strip();
+        Optional<String> refused = refusedHere(r);
+        if (refused.isPresent()) return List.of(refused.get());
         if (text.length() > MAX_TEXT) {
             return List.of("too long: a reminder is at most " + MAX_TEXT + " characters (" + text.length() + " given)");
         }
@@ -161,10 +173,16 @@ public final class FollowUps implements Extension {
         if (parts.length < 2 || parts[1].isBlank()) {
             return List.of("usage: " + Builtin.IN.usage + " (e.g. !in 30m srv c4 start)");
         }
+        Optional<String> refused = refusedHere(r);
+        if (refused.isPresent()) return List.of(refused.get());
+        String line = parts[1].strip();
+        if (line.length() > FollowUpStore.MAX_TEXT) {
+            return List.of("too long: a scheduled command is at most " + FollowUpStore.MAX_TEXT + " characters");
+        }
         Instant now = tools.clock().instant();
         ZoneId zone = zoneOf(r);
         When.Due due = When.parse(parts[0], now, zone);
-        Toolbox.Planned planned = tools.plan(r.in().who(), r.venue(), parts[1].strip());
+        Toolbox.Planned planned = tools.plan(r.in().who(), r.venue(), line);
         if (planned instanceof Toolbox.Planned.Refused no) {
             return List.of(no.reason() + " · not scheduled");
         }
@@ -174,14 +192,30 @@ public final class FollowUps implements Extension {
         ok.plan().steps().forEach(s -> prompt.add(s.host().name() + ": " + s.commandLine()));
         prompt.add("runs at " + when + " as you; your rights here are checked again then" + note(due));
         tools.confirm(r, CommandRef.of(ok.spec()), "at " + when + ": " + ok.line(), ok.plan(), prompt, yes -> {
-            FollowUp fu = store(r, Kind.COMMAND, due.at(), ok.line(), null);
+            // The line as typed is what runs (planned again then); ok.line() is only its shortened display.
+            FollowUp fu = store(r, Kind.COMMAND, due.at(), line, null);
             tools.reply(yes, List.of(fu.tag() + " at " + Times.both(due.at(), zone, tools.clock().instant()) + ": "
                     + ok.line() + " · !cancel " + fu.tag() + " to drop it"));
         });
         return List.of();
     }
 
-    /** Stores it (committed), then arms its timer; a failed arming is armed again at the next start. */
+    /**
+     * Follow-ups are said where they were asked, mentioning the asker: not made in a private message (on IRC the
+     * nick it would go to may belong to someone else by then), and at most {@link #PER_PERSON} pending per person.
+     */
+    private Optional<String> refusedHere(Request r) {
+        if (r.venue().isPrivate()) {
+            return Optional.of("follow-ups are said where they are asked, to everyone there: ask in a channel or room");
+        }
+        if (rows.pendingOf(r.in().who().key()) >= PER_PERSON) {
+            return Optional.of("you have " + PER_PERSON + " pending follow-ups already (the most one may have); "
+                    + "!followups to see them, !cancel some first");
+        }
+        return Optional.empty();
+    }
+
+    /** Stores it (committed), then arms its timer; a failed arming is armed again within a minute. */
     private FollowUp store(Request r, Kind kind, Instant due, String text, Long incident) {
         Person p = r.caller().person();
         FollowUp fu = rows.add(kind, due, tools.clock().instant(), r.in().who().key(), p == null ? null : p.name(),
@@ -253,10 +287,11 @@ public final class FollowUps implements Extension {
         if (!List.of(from).contains(fu.state())) {
             return List.of(fu.tag() + " is " + fu.state().db() + "; only a pending, missed or unknown one can be run");
         }
-        String key = "followup-" + fu.tag() + "-run";
+        // One key per !run: a second one (after an unknown outcome) is said again.
+        String key = "followup-" + fu.tag() + "-run-" + tools.clock().instant().toEpochMilli();
         String note = "run by " + r.caller().name();
         if (fu.kind() == Kind.REMIND) {
-            if (!runner.remind(fu, note, key, from)) return List.of(fu.tag() + " was changed meanwhile; see !followups");
+            if (!runner.remind(fu, note, key, null, from)) return List.of(fu.tag() + " was changed meanwhile; see !followups");
             schedule.cancel(KIND, fu.timerId());
             return List.of("reminded: " + fu.tag());
         }
@@ -268,7 +303,7 @@ public final class FollowUps implements Extension {
         schedule.cancel(KIND, fu.timerId());
         work.execute(() -> {
             try {
-                runner.command(fu, note, key, from);
+                runner.command(fu, note, key, null, from);
             } catch (RuntimeException e) {
                 log.error("follow-up {}: !run failed", fu.tag(), e);
             }
