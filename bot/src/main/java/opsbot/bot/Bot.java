@@ -91,9 +91,10 @@ public final class Bot implements AutoCloseable {
         return schedule;
     }
 
-    /** Timers first (nothing new starts), then the dispatcher (running commands finish), then the store. */
+    /** Chat lines first, then timers (nothing new starts), then the dispatcher (running commands finish), then the store. */
     @Override
     public void close() {
+        dispatcher.stopHearing(); // no new line starts anything once the timers are gone
         schedule.close();
         dispatcher.close();
         store.close();

@@ -90,7 +90,7 @@ final class Transition {
             case Said.MoreHosts m -> "check " + name + " still failing, now also on " + hosts(m.added())
                     + (m.all().size() > m.added().size() ? " (failing on " + m.all().size() + " hosts)" : "")
                     + ": " + m.details();
-            case Said.Recovered r -> "check " + name + " ok again (failing since " + clock(r.failingSince(), zone, now)
+            case Said.Recovered r -> "check " + name + " ok again (failing since " + opsbot.bot.schedule.Times.both(r.failingSince(), zone, now)
                     + ", " + Report.human(r.failedFor()) + ")";
         };
         return Sanitize.capBytes(line, LINE_BYTES);

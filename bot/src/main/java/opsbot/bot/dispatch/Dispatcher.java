@@ -681,6 +681,11 @@ public final class Dispatcher implements AutoCloseable {
         runs.awaitIdle(max);
     }
 
+    /** Takes no more lines (those being handled finish); the first step of closing the bot. */
+    public void stopHearing() {
+        lanes.close();
+    }
+
     @Override
     public void close() {
         lanes.close();

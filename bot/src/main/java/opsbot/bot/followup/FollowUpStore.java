@@ -84,11 +84,21 @@ final class FollowUpStore {
      * first, though it is fixed): H2 then reads only those rows off the index instead of sorting all 10,000.
      */
     List<FollowUp> inState(State state, int limit) {
+        return inState(state, limit, null);
+    }
+
+    /** As {@link #inState(State, int)}, only those asked in {@code place} (network, place) when it is given. */
+    List<FollowUp> inState(State state, int limit, Where place) {
         return store.transaction("read follow-ups", db -> {
-            try (PreparedStatement p = db.prepareStatement(
-                    "SELECT * FROM followups WHERE state=? ORDER BY state, due_at, id LIMIT ?")) {
-                p.setString(1, state.db());
-                p.setInt(2, limit);
+            try (PreparedStatement p = db.prepareStatement("SELECT * FROM followups WHERE state=?"
+                    + (place == null ? "" : " AND network=? AND place=?") + " ORDER BY state, due_at, id LIMIT ?")) {
+                int i = 1;
+                p.setString(i++, state.db());
+                if (place != null) {
+                    p.setString(i++, place.network());
+                    p.setString(i++, place.place());
+                }
+                p.setInt(i, limit);
                 List<FollowUp> out = new ArrayList<>();
                 try (ResultSet r = p.executeQuery()) {
                     while (r.next()) out.add(row(r));
@@ -128,10 +138,23 @@ final class FollowUpStore {
         });
     }
 
+    /** A place follow-ups were asked in. */
+    record Where(String network, String place) {
+    }
+
     int count(State state) {
+        return count(state, null);
+    }
+
+    int count(State state, Where place) {
         return store.transaction("count follow-ups", db -> {
-            try (PreparedStatement p = db.prepareStatement("SELECT COUNT(*) FROM followups WHERE state=?")) {
+            try (PreparedStatement p = db.prepareStatement("SELECT COUNT(*) FROM followups WHERE state=?"
+                    + (place == null ? "" : " AND network=? AND place=?"))) {
                 p.setString(1, state.db());
+                if (place != null) {
+                    p.setString(2, place.network());
+                    p.setString(3, place.place());
+                }
                 try (ResultSet r = p.executeQuery()) {
                     r.next();
                     return r.getInt(1);

@@ -233,20 +233,24 @@ public final class FollowUps implements Extension {
     private List<String> list(Request r) {
         Instant now = tools.clock().instant();
         ZoneId zone = zoneOf(r);
-        int pending = rows.count(State.PENDING);
+        // In an ops channel, all of them; elsewhere (a shared channel, colleagues from other departments) only
+        // those asked right there: what the ops channel plans is not shown to every room the bot is in.
+        FollowUpStore.Where here = r.venue().trust() == opsbot.config.Trust.OPS ? null
+                : new FollowUpStore.Where(r.in().network(), r.in().channel() == null ? "" : r.in().channel());
+        int pending = rows.count(State.PENDING, here);
         List<String> out = new ArrayList<>();
         if (pending == 0) {
-            out.add("no pending follow-ups");
+            out.add("no pending follow-ups" + (here == null ? "" : " asked here"));
         } else {
-            for (FollowUp fu : rows.inState(State.PENDING, LIST_LIMIT)) out.add(line(fu, zone, now));
+            for (FollowUp fu : rows.inState(State.PENDING, LIST_LIMIT, here)) out.add(line(fu, zone, now));
             if (pending > LIST_LIMIT) out.add(pending - LIST_LIMIT + " more (the soonest " + LIST_LIMIT + " shown)");
         }
         for (State s : List.of(State.MISSED, State.UNKNOWN)) {
-            List<FollowUp> waiting = rows.inState(s, 5);
+            List<FollowUp> waiting = rows.inState(s, 5, here);
             for (FollowUp fu : waiting) {
                 out.add(s.db() + ": " + line(fu, zone, now) + " · !run " + fu.tag() + " or !cancel " + fu.tag());
             }
-            int all = waiting.size() < 5 ? waiting.size() : rows.count(s);
+            int all = waiting.size() < 5 ? waiting.size() : rows.count(s, here);
             if (all > waiting.size()) out.add(all - waiting.size() + " more " + s.db());
         }
         return out;

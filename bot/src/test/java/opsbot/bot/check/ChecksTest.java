@@ -158,7 +158,7 @@ class ChecksTest {
         assertEquals(CheckRow.State.OK, ok.state());
         List<String> after = said(IRC_OPS);
         assertEquals(2, after.size(), after.toString());
-        assertTrue(after.get(1).matches("check spam ok again \\(failing since (\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d, \\d+s\\)"), after.get(1));
+        assertTrue(after.get(1).matches("check spam ok again \\(failing since (\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d Europe/Berlin, (\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d UTC, \\d+s\\)"), after.get(1));
         checks.run("spam");
         checks.run("spam");
         assertEquals(4, rows().size(), "recovery said once: " + rows());

@@ -77,7 +77,7 @@ class CheckEndToEndTest {
             awaitRuns(env, 4, "four more failing runs");
             env.control("spamassassin", "fail", null);
             String back = alice.expect("opsbot", t -> t.startsWith("check spam"), WAIT).text();
-            assertTrue(back.matches("check spam ok again \\(failing since (\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d, \\d+s\\)"),
+            assertTrue(back.matches("check spam ok again \\(failing since (\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d [A-Za-z/_]+, (\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d UTC, \\d+s\\)"),
                     "the next thing said is the recovery, nothing while failing: " + back);
             assertEquals(back, r.botSays("check spam"));
 

@@ -423,4 +423,18 @@ class FollowUpsTest {
         TestEnv.await("it ran", () -> row(1).state() == FollowUp.State.DONE, T);
         assertTrue(ran.stream().anyMatch(x -> x.contains("srv all start")), ran.toString());
     }
+
+    /** Colleagues in a shared channel see the follow-ups asked there, not what the ops channel plans. */
+    @Test
+    void aSharedChannelListsOnlyItsOwnFollowUps() throws Exception {
+        start(true);
+        say("alice", "!remind 1h ops business");
+        say("alice", "#mail", "!remind 2h mail business");
+        say("carol", "#mail", "!followups");
+        assertTrue(lastReply().contains("mail business"), lastReply());
+        assertTrue(replies.stream().noneMatch(x -> x.startsWith("#mail") && x.contains("ops business")), replies.toString());
+        say("bob", "!followups");
+        TestEnv.await("both in #ops", () -> replies.stream().anyMatch(x -> x.startsWith("#ops") && x.contains("mail business"))
+                && replies.stream().anyMatch(x -> x.startsWith("#ops") && x.contains("ops business")), T);
+    }
 }
