@@ -44,6 +44,7 @@ public final class Bot implements AutoCloseable {
             Dispatcher dispatcher = new Dispatcher(cfg, store, fanOut, clock);
             // Extensions register their timers' handlers here, before the schedule starts: what fell due while
             // the bot was down fires at start and must find its handler.
+            opsbot.bot.runbook.Runbooks.install(cfg, dispatcher, schedule, executor, executor instanceof DryRunExecutor);
             schedule.start();
             return new Bot(store, schedule, dispatcher);
         } catch (JSchException | RuntimeException e) {

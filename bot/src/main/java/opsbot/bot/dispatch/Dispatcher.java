@@ -271,16 +271,18 @@ public final class Dispatcher implements AutoCloseable {
             if (words.isEmpty()) {
                 return;
             }
-            CommandCatalog.Lookup lookup = catalog.lookup(words.get(0).text());
             args = words.subList(1, words.size());
-            if (lookup instanceof CommandCatalog.Lookup.Unknown u) {
-                for (Extension e : extensions) {
-                    Optional<CommandRef> own = e.command(words.get(0).text());
-                    if (own.isPresent()) {
-                        extensionWord(in, caller, venue, e, own.get(), words.get(0).text(), args, rest, text);
-                        return;
-                    }
+            // An extension's word (a runbook's name) is never a command's or built-in's (the config check), but it
+            // may start one: "reinstall" must not be taken as a prefix of the command alias "reinstall-grub".
+            for (Extension e : extensions) {
+                Optional<CommandRef> own = e.command(words.get(0).text());
+                if (own.isPresent()) {
+                    extensionWord(in, caller, venue, e, own.get(), words.get(0).text(), args, rest, text);
+                    return;
                 }
+            }
+            CommandCatalog.Lookup lookup = catalog.lookup(words.get(0).text());
+            if (lookup instanceof CommandCatalog.Lookup.Unknown u) {
                 refuse(in, caller, null, "invalid", u.message());
                 return;
             }
