@@ -155,14 +155,13 @@ final class Engine implements AutoCloseable {
         long start = System.nanoTime();
         List<FanOut.StepResult> results = tb.run(ok.plan());
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        boolean success = results.stream().allMatch(x -> x.result().ok()
-                || (s.expectDisconnect() && x.result() instanceof ExecResult.Lost));
+        boolean success = results.stream().allMatch(x -> x.result().ok() || (s.expectDisconnect() && dropped(x.result())));
         List<String> lines = Toolbox.resultLines(ok.plan(), results, took);
         String codes = Toolbox.exitCodes(results);
         Rows.Then then = success || s.continueOnFailure() ? Rows.Then.NEXT : Rows.Then.FAIL;
         String head = r.tag() + " " + (r.step() + 1) + "/" + r.steps().size() + " " + s.line() + ": "
                 + (success ? "ok" : s.continueOnFailure() ? "failed, going on (continue-on-failure)" : "FAILED");
-        if (success && s.expectDisconnect() && results.stream().anyMatch(x -> x.result() instanceof ExecResult.Lost)) {
+        if (success && s.expectDisconnect() && results.stream().anyMatch(x -> dropped(x.result()))) {
             head += " (the connection dropped, as expected)";
         }
         List<Item> say = new ArrayList<>();
@@ -179,6 +178,19 @@ final class Engine implements AutoCloseable {
         incident(r, EntryKind.COMMAND, r.tag() + " " + (r.step() + 1) + "/" + r.steps().size() + " " + s.line() + " → "
                 + String.join("\n", lines));
         return then == Rows.Then.NEXT;
+    }
+
+    /**
+     * A reboot's end as the bot sees it: the connection dropped before the command said how it ended, or the
+     * command was killed by a signal (a host going down kills its processes one by one, and the shell around the
+     * command may report its child's KILL, 128+9, before its own arrives). A plain failure (exit 1) is not one.
+     */
+    static boolean dropped(ExecResult r) {
+        return switch (r) {
+            case ExecResult.Lost l -> true;
+            case ExecResult.Exited e -> e.status() > 128 || e.stderr().contains("(ended by signal ");
+            default -> false;
+        };
     }
 
     /** A wait: the timer is set (or, back from it, the wait is over). */

@@ -423,6 +423,15 @@ class RunbooksTest {
     }
 
     @Test
+    void aRebootsDropIsALostConnectionOrAKillNotAPlainFailure() {
+        assertTrue(Engine.dropped(new ExecResult.Lost("", "", Duration.ZERO)));
+        assertTrue(Engine.dropped(new ExecResult.Exited(137, "", "", 0, Duration.ZERO)));
+        assertTrue(Engine.dropped(new ExecResult.Exited(0, "", "(ended by signal KILL)\n", 0, Duration.ZERO)));
+        assertFalse(Engine.dropped(new ExecResult.Exited(1, "", "reboot: not allowed\n", 0, Duration.ZERO)));
+        assertFalse(Engine.dropped(new ExecResult.NotRun(ExecResult.Why.UNREACHABLE, "connection refused", Duration.ZERO)));
+    }
+
+    @Test
     void stepsSurviveTheStoreAsConfirmed() {
         List<Step> steps = List.of(new Step.Run("srv \"a b\" start", true, false), new Step.Wait(Duration.ofSeconds(90)),
                 new Step.Until("compute4", Duration.ofSeconds(1), Duration.ofMinutes(60)), new Step.Ask("ok?\tsure"),
