@@ -262,10 +262,7 @@ public final class Store implements AutoCloseable {
             if (writer) {
                 // The schema owner only for the migrations; the day-to-day connection is opened before the admin's
                 // is closed, so the embedded database stays open in between.
-                // WRITE_DELAY=0: a commit is in the file when commit() returns, not up to 500 ms later, so a
-                // SIGKILL keeps what was committed (a runbook's "started" journal row, an outbox row marked sent).
-                // Set by the opener for the open database; the day-to-day connection opens while this one is open.
-                try (Connection admin = Login.admin(cfg.url() + ";WRITE_DELAY=0", data, daily)) {
+                try (Connection admin = Login.admin(cfg.url(), data, daily)) {
                     key = chainKey(cfg, data, schemaVersion(admin), true);
                     migrate(admin, key);
                     Login.grant(admin, daily);
