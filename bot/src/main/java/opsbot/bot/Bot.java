@@ -46,6 +46,7 @@ public final class Bot implements AutoCloseable {
             // the bot was down fires at start and must find its handler.
             opsbot.bot.check.Checks.install(cfg, dispatcher, schedule);
             opsbot.bot.followup.FollowUps.install(dispatcher, schedule);
+            opsbot.bot.runbook.Runbooks.install(cfg, dispatcher, schedule, executor, executor instanceof DryRunExecutor);
             schedule.start();
             return new Bot(store, schedule, dispatcher);
         } catch (JSchException | RuntimeException e) {

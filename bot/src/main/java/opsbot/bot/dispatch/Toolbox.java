@@ -89,6 +89,11 @@ public final class Toolbox {
         return ResultFormat.lines(plan, results, took);
     }
 
+    /** {@code compute4=0 compute5=unreachable}: a plan's results per host, as the attempts table keeps them. */
+    public static String exitCodes(List<FanOut.StepResult> results) {
+        return ResultFormat.exitCodes(results);
+    }
+
     /** Replies where {@code in} was said, paged for its author. */
     public void reply(Inbound in, List<String> lines) {
         d.networks().reply(in, d.pager().page(Dispatcher.personKey(in), lines));

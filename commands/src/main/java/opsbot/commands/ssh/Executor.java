@@ -24,6 +24,20 @@ public interface Executor extends AutoCloseable {
         }
     }
 
+    /**
+     * Whether the host answers now: a connection and a login, nothing run (a runbook's {@code until:
+     * ssh-reachable}). Empty when it does, else why not. Never answered from a remembered failure: a host that
+     * was down moments ago is tried again. This default runs {@code true}; an SSH executor overrides it.
+     */
+    default Optional<ExecResult.NotRun> reachable(HostConfig host) {
+        ExecResult r = run(host, "true");
+        if (r.ok()) {
+            return Optional.empty();
+        }
+        return Optional.of(r instanceof ExecResult.NotRun n ? n
+                : new ExecResult.NotRun(ExecResult.Why.ERROR, r.brief(), r.took()));
+    }
+
     @Override
     default void close() {
     }

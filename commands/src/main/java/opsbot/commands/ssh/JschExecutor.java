@@ -145,6 +145,28 @@ public final class JschExecutor implements Executor {
     }
 
     /**
+     * A fresh connection and login, outside the pool and past the remembered failure (a host coming back from a
+     * reboot is tried each time it is asked about). A success also ends that memory, so the next command there
+     * connects instead of being answered "not retried yet".
+     */
+    @Override
+    public Optional<ExecResult.NotRun> reachable(HostConfig host) {
+        Object c;
+        try {
+            c = connect(host);
+        } catch (RuntimeException e) {
+            log.warn("{}: reachability probe failed", host.name(), e);
+            return Optional.of(new ExecResult.NotRun(ExecResult.Why.ERROR, "probe failed (logged)", Duration.ZERO));
+        }
+        if (c instanceof ExecResult.NotRun n) {
+            return Optional.of(n);
+        }
+        ((Session) c).disconnect();
+        failures.reached(host.name());
+        return Optional.empty();
+    }
+
+    /**
      * A host's channels. With more than one, the last is for change commands: reads queued on the host (each
      * holding a channel while it waits for a bot-wide slot) can then never keep a failover there waiting.
      * With one there is nothing to reserve; changes still go first when it frees.
