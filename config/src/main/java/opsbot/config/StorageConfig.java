@@ -32,6 +32,9 @@ public record StorageConfig(String path, String jdbcUrl, String user, String pas
         // AUTO_SERVER: a second process (opsbot incident export) reaches the running bot's database through
         // a TCP server the bot opens on loopback (h2.bindAddress, checked by the store) with a key from the
         // lock file, and then needs the database password like everyone else.
-        return jdbcUrl != null ? jdbcUrl : "jdbc:h2:file:" + path + ";AUTO_SERVER=TRUE";
+        // retry: H2's file system that reopens its file when a writing thread was interrupted (a task cancelled at
+        // shutdown) instead of closing the database for everyone; the store commits in the writing thread (no
+        // write delay, see Store), so that matters.
+        return jdbcUrl != null ? jdbcUrl : "jdbc:h2:retry:" + path + ";AUTO_SERVER=TRUE";
     }
 }

@@ -303,6 +303,7 @@ public final class Store implements AutoCloseable {
                 try (Connection admin = Login.admin(cfg.url(), data, daily)) {
                     key = chainKey(cfg, data, schemaVersion(admin), true);
                     migrate(admin, key);
+                    durable(admin);
                     Login.grant(admin, daily);
                     db = Login.daily(cfg.url(), daily);
                 }
@@ -451,6 +452,17 @@ public final class Store implements AutoCloseable {
                 }
                 log.info("store: migrated to schema version {}", v + 1);
             }
+        }
+    }
+
+    /**
+     * Every commit is on disk (in the operating system's hands) when it returns: H2 otherwise writes up to 500 ms
+     * later, and a bot killed in between would lose what it had already said yes to (a follow-up, a runbook's
+     * journal, an outbox row). H2 keeps this setting in the database; it needs the admin, so it is set at start.
+     */
+    private static void durable(Connection admin) throws SQLException {
+        try (Statement s = admin.createStatement()) {
+            s.execute("SET WRITE_DELAY 0");
         }
     }
 

@@ -61,6 +61,48 @@ class StoreTest {
         }
     }
 
+    /**
+     * What the store said yes to is on disk when the call returns: a process killed (SIGKILL) right after a commit
+     * still has the row at the next start. H2's default write delay (500 ms) would lose it.
+     */
+    @Test
+    void aCommitSurvivesTheProcessBeingKilledRightAfterIt() throws Exception {
+        String path = dir.resolve("killed").resolve("opsbot").toString();
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dh2.bindAddress=127.0.0.1", "-cp", System.getProperty("java.class.path"),
+                CommitAndHang.class.getName(), path, "kept").redirectErrorStream(true).start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("committed")) {
+                // the store's own log lines
+            }
+            assertEquals("committed", line, "the child stored nothing");
+            p.destroyForcibly(); // SIGKILL, at once
+            p.waitFor();
+        }
+        try (Store s = Store.open(StorageConfig.embedded(path))) {
+            assertEquals("kept", s.state("promise"));
+        }
+    }
+
+    /** A thread interrupted while it writes (a shutdown, a cancelled task) must not close the database for all. */
+    @Test
+    void anInterruptedWriterDoesNotCloseTheDatabase() throws Exception {
+        try (Store s = Store.open(cfg())) {
+            Thread t = Thread.ofPlatform().start(() -> {
+                Thread.currentThread().interrupt();
+                try {
+                    s.setState("interrupted", "x");
+                } catch (RuntimeException e) {
+                    // the interrupted write itself may fail; the store must live on
+                }
+            });
+            t.join();
+            s.setState("after", "y");
+            assertEquals("y", s.state("after"));
+        }
+    }
+
     @Test
     void attemptsSurviveReopeningAndMigrationsRunOnce() throws Exception {
         long id;
