@@ -49,6 +49,7 @@ final class Engine implements AutoCloseable {
     private final Executor executor;
     private final Rows rows;
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+    private volatile boolean closing;
     /** Runs being driven now, and whether a kick arrived meanwhile (then it looks at the row once more). */
     private final Map<Long, Boolean> driving = new HashMap<>();
 
@@ -97,7 +98,7 @@ final class Engine implements AutoCloseable {
     /** The timer of run {@code tag} fired. */
     void fired(Schedule.Firing f) {
         long id = id(f.id());
-        if (id > 0 && rows.wake(id)) {
+        if (id > 0 && rows.wake(id, f.at())) {
             kick(id);
         }
     }
@@ -154,6 +155,12 @@ final class Engine implements AutoCloseable {
         }
         long start = System.nanoTime();
         List<FanOut.StepResult> results = tb.run(ok.plan());
+        if (closing || Thread.currentThread().isInterrupted()) {
+            // The bot is stopping and may have hung up this step itself: its end is not known. Left "started", it
+            // is "outcome unknown" at the next start and waits for a person.
+            log.warn("runbook {}: step {} cut off by the shutdown; outcome unknown", r.tag(), r.step() + 1);
+            return false;
+        }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         boolean success = results.stream().allMatch(x -> x.result().ok() || (s.expectDisconnect() && dropped(x.result())));
         List<String> lines = Toolbox.resultLines(ok.plan(), results, took);
@@ -374,8 +381,20 @@ final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops driving runs: a step running now is cut off and left "started" (found "outcome unknown" at the next
+     * start, never counted as done: the bot's own hang-up of a reboot is not the reboot's).
+     */
     @Override
     public void close() {
+        closing = true;
         threads.shutdownNow();
+        try {
+            if (!threads.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                log.warn("runbooks: steps still running at shutdown; they are found cut off at the next start");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

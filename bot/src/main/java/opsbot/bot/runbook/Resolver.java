@@ -86,7 +86,15 @@ final class Resolver {
                 return pair.name();
             }
             String value = String.join(",", v.words());
-            return words ? word(value) : value;
+            if (words) {
+                String bad = unsafe(value);
+                if (bad != null) {
+                    missing.add(p.param() + " " + bad + " (it is put into step " + step + "'s command line)");
+                    return "";
+                }
+                return word(value);
+            }
+            return value;
         });
         if (!missing.isEmpty()) {
             throw new LookupException(spec.name() + ": " + missing.get(0));
@@ -94,11 +102,26 @@ final class Resolver {
         return out;
     }
 
+    /**
+     * Why a chat value may not go into a step's command line, or null. The filled line is split into words again,
+     * so a value with a quote could close its quoting and add words, and one starting with {@code -} would be
+     * read as a flag: neither is allowed (host, group and enum values never have them; text may not).
+     */
+    static String unsafe(String value) {
+        if (value.startsWith("-")) {
+            return "may not start with '-'";
+        }
+        if (value.indexOf('"') >= 0 || value.indexOf('\'') >= 0) {
+            return "may not hold quotes";
+        }
+        return null;
+    }
+
     /** A value as one word of a command line: quoted when it holds spaces (text), as the tokenizer reads it. */
     private static String word(String value) {
         if (!value.isEmpty() && value.chars().noneMatch(c -> Character.isWhitespace(c) || c == '"' || c == '\'')) {
             return value;
         }
-        return value.indexOf('"') < 0 ? "\"" + value + "\"" : "'" + value + "'";
+        return "\"" + value + "\""; // no quote inside (see unsafe)
     }
 }

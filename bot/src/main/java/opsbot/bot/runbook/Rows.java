@@ -195,9 +195,17 @@ final class Rows {
     }
 
     /** Its timer fired: a waiting run runs again. False when it is not waiting (cancelled, or fired twice). */
-    boolean wake(long id) {
-        return transition("wake a run", List.of(), db -> update(db,
-                "UPDATE runbook_runs SET state='running' WHERE id=? AND state='waiting' AND step>=?", id, 0));
+    boolean wake(long id, Instant now) {
+        // Only when due: a timer that fires early (one re-armed by the minute's sweep as the run moved on to its
+        // next wait) changes nothing; the run's own timer comes at its time.
+        return transition("wake a run", List.of(), db -> {
+            try (PreparedStatement p = db.prepareStatement("UPDATE runbook_runs SET state='running' WHERE id=?"
+                    + " AND state='waiting' AND (next_due IS NULL OR next_due <= ?)")) {
+                p.setLong(1, id);
+                p.setObject(2, odt(now.plusSeconds(1)));
+                return p.executeUpdate() == 1;
+            }
+        });
     }
 
     /** A running run at an ask step waits for its asker's {@code !y}. */

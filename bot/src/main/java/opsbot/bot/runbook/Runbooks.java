@@ -72,8 +72,11 @@ public final class Runbooks implements Extension {
     public static Runbooks install(OpsbotConfig cfg, Dispatcher dispatcher, Schedule schedule, Executor executor,
                                    boolean dryRun) {
         Runbooks r = new Runbooks(dispatcher.toolbox(), schedule, executor, dryRun);
-        schedule.on(Engine.KIND, r.engine::fired);
+        // A dry-run bot (or the demo on a real store) never moves a stored run: its steps would be journalled "ok"
+        // without having run, and the real bot would skip them later.
+        schedule.on(Engine.KIND, dryRun ? f -> log.info("runbooks: dry run; {} left as it is", f.id()) : r.engine::fired);
         dispatcher.extend(r);
+        schedule.atClose(r.engine::close);
         if (!dryRun) {
             r.recover(schedule);
         } else if (!cfg.runbooks().isEmpty()) {
@@ -90,18 +93,32 @@ public final class Runbooks implements Extension {
                     + " was running when the bot stopped; paused until " + r.nick() + " says !y or !cancel " + r.tag());
             log.warn("runbook {}: step {} was cut off; paused", r.tag(), r.step() + 1);
         }
+        for (Rows.Run r : rows.live()) {
+            if (r.state().equals(Rows.RUNNING)) {
+                engine.kick(r.id()); // between steps when the bot stopped: goes on
+            }
+        }
+        // Waiting runs get their timer again after Quartz's own recovery at start (which drops a one-shot that
+        // fired just before a crash), and every minute after (a handler that failed leaves no timer behind).
+        schedule.on(SWEEP, f -> rearm(schedule));
+        schedule.afterStart(() -> {
+            rearm(schedule);
+            schedule.every(SWEEP, "waiting", java.time.Duration.ofMinutes(1));
+        });
+    }
+
+    /** The schedule's kind for the minute's check that every waiting run has a timer. */
+    static final String SWEEP = "runbook-sweep";
+
+    /** A timer for every waiting run that has none; one that is due fires now (its handler reads the row). */
+    private void rearm(Schedule schedule) {
+        Instant now = tb.clock().instant();
         Set<String> timers = schedule.ids(Engine.KIND);
         for (Rows.Run r : rows.live()) {
-            switch (r.state()) {
-                case Rows.RUNNING -> engine.kick(r.id());
-                case Rows.WAITING -> {
-                    if (!timers.contains(r.tag())) {
-                        Instant due = r.nextDue() == null || r.nextDue().isBefore(now) ? now : r.nextDue();
-                        log.info("runbook {}: waiting without a timer; re-armed for {}", r.tag(), due);
-                        schedule.at(Engine.KIND, r.tag(), due);
-                    }
-                }
-                default -> { } // asking, paused: for a human
+            if (r.state().equals(Rows.WAITING) && !timers.contains(r.tag())) {
+                Instant due = r.nextDue() == null || r.nextDue().isBefore(now) ? now : r.nextDue();
+                log.info("runbook {}: waiting without a timer; re-armed for {}", r.tag(), due);
+                schedule.at(Engine.KIND, r.tag(), due);
             }
         }
     }
@@ -346,6 +363,9 @@ public final class Runbooks implements Extension {
         if (n < 0) {
             return Optional.empty();
         }
+        if (dryRun) {
+            return Optional.of(List.of("dry run: runs in the store are left as they are; " + id + " not cancelled"));
+        }
         Optional<Rows.Run> found = rows.find(n);
         if (found.isEmpty()) {
             return Optional.of(List.of("no runbook run " + Sanitize.forReply(id) + " (!runbook status lists them)"));
@@ -377,6 +397,9 @@ public final class Runbooks implements Extension {
 
     @Override
     public Optional<List<String>> yes(Request r) {
+        if (dryRun) {
+            return Optional.empty(); // stored runs are left as they are
+        }
         String key = r.in().who().key();
         List<Rows.Run> mine = rows.live().stream()
                 .filter(x -> Rows.ASKING.equals(x.state()) || Rows.PAUSED.equals(x.state()))

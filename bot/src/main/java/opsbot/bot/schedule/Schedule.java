@@ -87,6 +87,7 @@ public final class Schedule implements AutoCloseable {
     private final ExecutorService work = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore room = new Semaphore(MAX_RUNNING);
     private final java.util.List<Runnable> afterStart = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.List<Runnable> atClose = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile Instant up;
     private volatile boolean closing;
 
@@ -143,6 +144,12 @@ public final class Schedule implements AutoCloseable {
      */
     public Schedule afterStart(Runnable r) {
         afterStart.add(r);
+        return this;
+    }
+
+    /** Runs {@code r} first when the schedule closes: what the timers drive (a runbook's steps) stops with them. */
+    public Schedule atClose(Runnable r) {
+        atClose.add(r);
         return this;
     }
 
@@ -299,6 +306,13 @@ public final class Schedule implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        for (Runnable r : atClose) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                log.error("schedule: a closing task failed", e);
+            }
+        }
         try {
             quartz.shutdown(true);
         } catch (SchedulerException e) {

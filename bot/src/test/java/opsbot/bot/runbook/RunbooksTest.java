@@ -261,10 +261,21 @@ class RunbooksTest {
         assertTrue(rows().cancel(1, java.time.Instant.now(), List.of()));
         // The handler itself, as a late firing would call it: the row says cancelled, so nothing runs.
         runbooks.awaitIdle(MAX);
-        assertFalse(rows().wake(1));
+        assertFalse(rows().wake(1, java.time.Instant.now().plusSeconds(3600)));
         Thread.sleep(2500);
         runbooks.awaitIdle(MAX);
         assertEquals(List.of("compute4: srv all stop"), hosts.ran);
+    }
+
+    @Test
+    void aTimerThatFiresBeforeTheWaitIsOverChangesNothing() throws Exception {
+        say(ALICE, "alice", "!pause c4");
+        say(ALICE, "alice", "!y");
+        awaitState(1, Rows.WAITING);
+        runbooks.awaitIdle(MAX);
+        assertFalse(rows().wake(1, java.time.Instant.now()), "woken before its wait was over");
+        assertEquals(Rows.WAITING, rows().find(1).orElseThrow().state());
+        assertTrue(rows().wake(1, java.time.Instant.now().plusSeconds(3600)));
     }
 
     @Test
