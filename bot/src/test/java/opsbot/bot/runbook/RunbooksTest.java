@@ -72,6 +72,13 @@ class RunbooksTest {
                   - run: "srv {host} stop"
                   - wait: 2s
                   - run: "srv {host} start"
+              - name: hold
+                role: operator
+                params: [{name: host, type: host}]
+                steps:
+                  - run: "srv {host} stop"
+                  - wait: 1h
+                  - run: "srv {host} start"
               - name: check
                 role: operator
                 params: [{name: host, type: host}]
@@ -233,21 +240,21 @@ class RunbooksTest {
 
     @Test
     void aWaitIsADurableTimerAndCancelDuringItStopsEverything() throws Exception {
-        say(ALICE, "alice", "!pause c4");
+        say(ALICE, "alice", "!hold c4");
         say(ALICE, "alice", "!y");
         awaitState(1, Rows.WAITING);
         // The row first, then the timer (a stop in between is re-armed at start: see below).
         TestEnv.await("the wait a timer in Quartz", () -> schedule.ids(Engine.KIND).contains("R1"), MAX);
         assertEquals(List.of("compute4: srv all stop"), hosts.ran);
         say(ALICE, "alice", "!runbook status R1");
-        awaitSaid("R1 pause compute4 · waiting · step 2/3 `wait 2s`");
+        awaitSaid("R1 hold compute4 · waiting · step 2/3 `wait 1h`");
         awaitSaid("next: ");
         say(ALICE, "alice", "!cancel R1");
-        awaitSaid("cancelled R1 pause compute4 at step 2 `wait 2s`; nothing more runs");
+        awaitSaid("cancelled R1 hold compute4 at step 2 `wait 1h`; nothing more runs");
         assertEquals(Rows.CANCELLED, run(1).state());
         assertFalse(schedule.ids(Engine.KIND).contains("R1"), "the timer is gone");
-        // Past the wait's due time: nothing else ran, even if a firing had been on its way.
-        Thread.sleep(2500);
+        // A firing on its way past the wait's due time finds the run cancelled: nothing else runs.
+        assertFalse(rows().wake(1, java.time.Instant.now().plusSeconds(7200)));
         runbooks.awaitIdle(MAX);
         assertEquals(List.of("compute4: srv all stop"), hosts.ran);
         assertEquals(Rows.CANCELLED, run(1).state());
@@ -255,21 +262,20 @@ class RunbooksTest {
 
     @Test
     void aWaitThatFiresWhileCancelledChangesNothing() throws Exception {
-        say(ALICE, "alice", "!pause c4");
+        say(ALICE, "alice", "!hold c4");
         say(ALICE, "alice", "!y");
         awaitState(1, Rows.WAITING);
         assertTrue(rows().cancel(1, java.time.Instant.now(), List.of()));
         // The handler itself, as a late firing would call it: the row says cancelled, so nothing runs.
         runbooks.awaitIdle(MAX);
         assertFalse(rows().wake(1, java.time.Instant.now().plusSeconds(3600)));
-        Thread.sleep(2500);
         runbooks.awaitIdle(MAX);
         assertEquals(List.of("compute4: srv all stop"), hosts.ran);
     }
 
     @Test
     void aTimerThatFiresBeforeTheWaitIsOverChangesNothing() throws Exception {
-        say(ALICE, "alice", "!pause c4");
+        say(ALICE, "alice", "!hold c4");
         say(ALICE, "alice", "!y");
         awaitState(1, Rows.WAITING);
         runbooks.awaitIdle(MAX);
@@ -278,12 +284,31 @@ class RunbooksTest {
         assertTrue(rows().wake(1, java.time.Instant.now().plusSeconds(3600)));
     }
 
+    /** While the bot is down: run R1's wait is over (its row and, if it has one, its timer). */
+    private void fellDue() {
+        try (Store s = Store.open(cfg.storage())) {
+            s.transaction("the wait is over", db -> {
+                long past = java.time.Instant.now().minusSeconds(1).toEpochMilli();
+                try (var p = db.prepareStatement("UPDATE runbook_runs SET next_due=? WHERE id=1")) {
+                    p.setObject(1, java.time.Instant.ofEpochMilli(past).atOffset(java.time.ZoneOffset.UTC));
+                    assertEquals(1, p.executeUpdate());
+                }
+                try (var p = db.prepareStatement("UPDATE QRTZ_TRIGGERS SET NEXT_FIRE_TIME=? WHERE TRIGGER_NAME='R1'")) {
+                    p.setLong(1, past);
+                    p.executeUpdate();
+                }
+                return null;
+            });
+        }
+    }
+
     @Test
     void aWaitGoesOnAfterTheBotStoppedAndStartedAgain() throws Exception {
-        say(ALICE, "alice", "!pause c4");
+        say(ALICE, "alice", "!hold c4");
         say(ALICE, "alice", "!y");
         awaitState(1, Rows.WAITING);
         stop();
+        fellDue(); // the hour passed while the bot was down
         hosts.ran.clear();
         open(false);
         awaitState(1, Rows.DONE);
@@ -292,11 +317,12 @@ class RunbooksTest {
 
     @Test
     void aWaitingRunWhoseTimerIsMissingIsReArmedAtStart() throws Exception {
-        say(ALICE, "alice", "!pause c4");
+        say(ALICE, "alice", "!hold c4");
         say(ALICE, "alice", "!y");
         awaitState(1, Rows.WAITING);
         schedule.cancel(Engine.KIND, "R1"); // as if the bot died between the row and the timer
         stop();
+        fellDue(); // the hour passed while the bot was down
         hosts.ran.clear();
         open(false);
         awaitState(1, Rows.DONE);
@@ -333,7 +359,7 @@ class RunbooksTest {
 
     @Test
     void aRunBetweenStepsAtAStopGoesOnAtStart() throws Exception {
-        say(ALICE, "alice", "!pause c4");
+        say(ALICE, "alice", "!hold c4");
         say(ALICE, "alice", "!y");
         awaitState(1, Rows.WAITING);
         stop();
