@@ -43,6 +43,8 @@ final class Engine implements AutoCloseable {
     private static final int CHAT_LINES = 4;
     /** A timer may fire this much before its due time and still count (clocks read in different places). */
     private static final Duration EARLY = Duration.ofMillis(500);
+    /** A command step the executor had no room for is tried again after this. */
+    static final Duration BUSY_RETRY = Duration.ofSeconds(30);
 
     private final Toolbox tb;
     private final Schedule schedule;
@@ -162,6 +164,20 @@ final class Engine implements AutoCloseable {
             return false;
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
+        if (!results.isEmpty() && results.stream().allMatch(x -> x.result() instanceof ExecResult.NotRun n
+                && n.why() == ExecResult.Why.BUSY)) {
+            // Nothing ran anywhere (the executor is full): not a failure, so continue-on-failure must not skip it.
+            // Tried again shortly; running it again is safe, since it never started.
+            Instant now = tb.clock().instant();
+            String text = r.tag() + " " + (r.step() + 1) + "/" + r.steps().size() + " " + s.line()
+                    + ": not run, the executor is busy; trying again in " + Durations.format(BUSY_RETRY);
+            if (rows.end(r.id(), r.step(), attempt.get(), "not-run", null, "busy: nothing ran", t0, now, Rows.Then.STAY,
+                    List.of())) {
+                arm(r, now, 0, now.plus(BUSY_RETRY), List.of(say(r, "s" + r.step() + "a" + attempt.get() + "-busy", text)));
+                incident(r, EntryKind.NOTE, text);
+            }
+            return false;
+        }
         boolean success = results.stream().allMatch(x -> x.result().ok() || (s.expectDisconnect() && dropped(x.result())));
         List<String> lines = Toolbox.resultLines(ok.plan(), results, took);
         String codes = Toolbox.exitCodes(results);

@@ -111,10 +111,15 @@ class RunbooksTest {
         volatile int downFor;
         volatile String hangOn;
         volatile String failOn;
+        /** Lines answered "busy" (nothing ran), as the executor's admission does when it is full. */
+        volatile String busyOn;
         final CountDownLatch release = new CountDownLatch(1);
 
         @Override
         public ExecResult run(HostConfig h, String line) {
+            if (busyOn != null && line.contains(busyOn)) {
+                return new ExecResult.NotRun(ExecResult.Why.BUSY, "", Duration.ZERO);
+            }
             ran.add(h.name() + ": " + line);
             if (hangOn != null && line.contains(hangOn)) {
                 try {
@@ -300,6 +305,25 @@ class RunbooksTest {
                 return null;
             });
         }
+    }
+
+    /** A step the executor had no room for never ran: it is tried again, not failed or skipped (continue-on-failure). */
+    @Test
+    void aStepTheExecutorWasTooBusyForIsTriedAgainNotSkipped() throws Exception {
+        hosts.busyOn = "srv all stop";
+        say(BOB, "bob", "!reinstall compute4");
+        say(BOB, "bob", "!y");
+        awaitSaid("R1 2/8 srv compute4 stop: not run, the executor is busy; trying again in 30s");
+        awaitState(1, Rows.WAITING);
+        assertEquals(List.of("admin1: utils/FailOver.pl -a compute4"), hosts.ran, "nothing after it ran");
+        hosts.busyOn = null;
+        store.transaction("due now", db -> db.createStatement().executeUpdate(
+                "UPDATE runbook_runs SET next_due=DATEADD(SECOND, -1, CURRENT_TIMESTAMP) WHERE id=1"));
+        schedule.at(Engine.KIND, "R1", java.time.Instant.now());
+        awaitState(1, Rows.DONE);
+        assertEquals(1, hosts.ran.stream().filter(l -> l.contains("srv all stop")).count());
+        assertTrue(rows().journal(1).stream().anyMatch(e -> e.step() == 1 && e.state().equals("not-run")));
+        assertTrue(rows().journal(1).stream().anyMatch(e -> e.step() == 1 && e.state().equals("ok")));
     }
 
     @Test
