@@ -246,6 +246,12 @@ public final class Runbooks implements Extension {
             tb.reply(yes, walk(r, res));
             return;
         }
+        List<Rows.Run> live = rows.live();
+        if (live.size() >= MAX_LIVE) {
+            tb.reply(yes, List.of("not started: " + live.size() + " runbook runs are going already (the most at once);"
+                    + " !runbook status, !cancel one first"));
+            return;
+        }
         tb.openIfNone(r, "runbook " + res.title());
         Long incident = tb.incidents().active().map(Incident::id).orElse(null);
         Instant now = tb.clock().instant();
@@ -310,15 +316,22 @@ public final class Runbooks implements Extension {
                 .orElse(List.of("no runbook run " + Sanitize.forReply(id) + " (!runbook status lists them)"));
     }
 
+    /** Runs going at once, at most (each may hold a thread and SSH sessions); {@code !runbook} lists this many. */
+    static final int MAX_LIVE = 50;
+    static final int LIST_LIMIT = 20;
+
     private List<String> overview() {
         List<String> out = new ArrayList<>();
         List<Rows.Run> live = rows.live();
         if (live.isEmpty()) {
             out.add("no runbook running");
         }
-        for (Rows.Run r : live) {
+        for (Rows.Run r : live.subList(0, Math.min(live.size(), LIST_LIMIT))) {
             out.add(r.tag() + " " + r.title() + " · " + r.state() + " · step " + Math.min(r.step() + 1, r.steps().size())
                     + "/" + r.steps().size() + " · by " + r.actor());
+        }
+        if (live.size() > LIST_LIMIT) {
+            out.add((live.size() - LIST_LIMIT) + " more running (the first " + LIST_LIMIT + " shown)");
         }
         for (Rows.Run r : rows.finished(3)) {
             out.add(r.tag() + " " + r.title() + " · " + r.state());
