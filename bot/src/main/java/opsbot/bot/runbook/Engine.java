@@ -359,8 +359,17 @@ final class Engine implements AutoCloseable {
     }
 
     /** An outbox line to where the run was started; the key names it for good (said once, even after a crash). */
-    static Item say(Rows.Run r, String what, String text) {
-        return Item.of(new Target(r.network(), r.place()), "runbook:" + r.tag() + ":" + what, Message.plain(text));
+    Item say(Rows.Run r, String what, String text) {
+        Message m = Message.plain(text);
+        String addressed = mention(r) + ": ";
+        if (text.startsWith(addressed)) {
+            // Addressed to the asker: as their network mentions them now (IRC: the nick their account has now;
+            // Matrix: a pill and m.mentions), where it is attached; else by the name they had when they asked.
+            Identity who = Identity.fromKey(r.asker());
+            String rest = text.substring(addressed.length());
+            m = tb.network(r.network()).map(n -> n.mention(who, r.nick(), rest)).orElse(m);
+        }
+        return Item.of(new Target(r.network(), r.place()), "runbook:" + r.tag() + ":" + what, m);
     }
 
     /** Into the run's incident (the active one when it was started), or the active one if that is closed. */

@@ -87,7 +87,7 @@ public final class Runbooks implements Extension {
 
     private void recover(Schedule schedule) {
         Instant now = tb.clock().instant();
-        for (Rows.Run r : rows.pauseCutOff(now, r -> List.of(Engine.say(r, "unknown-" + now.toEpochMilli(),
+        for (Rows.Run r : rows.pauseCutOff(now, r -> List.of(engine.say(r, "unknown-" + now.toEpochMilli(),
                 unknownText(r))))) {
             engine.incident(r, EntryKind.NOTE, "outcome unknown: " + r.tag() + " " + Engine.where(r, r.steps().get(r.step()))
                     + " was running when the bot stopped; paused until " + r.nick() + " says !y or !cancel " + r.tag());

@@ -157,6 +157,9 @@ class RunbooksTest {
         open(false);
     }
 
+    /** The nick each account has now, as the IRC network would find it (absent: the nick they had). */
+    private final java.util.Map<Identity, String> nicks = new java.util.concurrent.ConcurrentHashMap<>();
+
     private void open(boolean dryRun) {
         store = Store.open(cfg.storage());
         schedule = Schedule.create(store.pool(), Clock.systemUTC());
@@ -172,6 +175,7 @@ class RunbooksTest {
                 return null;
             }
             public String selfName() { return "opsbot"; }
+            public String nameOf(Identity who, String lastNick) { return nicks.getOrDefault(who, lastNick); }
             public void close() { }
         });
     }
@@ -401,9 +405,10 @@ class RunbooksTest {
     @Test
     void aQuestionWaitsForTheAskersYesHere() throws Exception {
         say(ALICE, "alice", "!check c4");
+        nicks.put(ALICE, "alice_phone"); // she changed nick before the question came: mentioned by the nick she has now
         say(ALICE, "alice", "!y");
         awaitState(1, Rows.ASKING);
-        awaitSaid("alice: R1 check compute4 asks: Is compute4 back in the pool? · !y goes on, !cancel R1 stops");
+        awaitSaid("alice_phone: R1 check compute4 asks: Is compute4 back in the pool? · !y goes on, !cancel R1 stops");
         say(BOB, "bob", "!y");
         assertEquals(Rows.ASKING, run(1).state(), "only the asker answers");
         dispatcher.handle(new Inbound("irc", "#mail", "alice", ALICE, "!y"));
