@@ -128,13 +128,15 @@ public final class FollowUpBench {
         Instant now = Instant.now();
         try (Store store = Store.open(cfg.storage())) {
             store.transaction("fill", db -> {
+                // Spread over 100 people: one person may have at most 200 pending (alice asks her own below).
                 try (PreparedStatement p = db.prepareStatement("INSERT INTO followups (kind, due_at, created_at, asker,"
-                        + " person, nick, network, place, text, state) VALUES ('remind',?,?,'irc-account:alice','alice',"
-                        + "'alice','irc','#ops',?,'pending')")) {
+                        + " person, nick, network, place, text, state) VALUES ('remind',?,?,?,NULL,?,'irc','#ops',?,'pending')")) {
                     for (int i = 0; i < n; i++) {
                         p.setObject(1, now.plus(Duration.ofDays(1)).plus(Duration.ofMinutes(i)).atOffset(ZoneOffset.UTC));
                         p.setObject(2, now.atOffset(ZoneOffset.UTC));
-                        p.setString(3, "bench item " + i);
+                        p.setString(3, "irc-account:bench" + (i % 100));
+                        p.setString(4, "bench" + (i % 100));
+                        p.setString(5, "bench item " + i);
                         p.addBatch();
                     }
                     p.executeBatch();
