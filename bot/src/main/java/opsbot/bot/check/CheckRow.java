@@ -1,12 +1,13 @@
 package opsbot.bot.check;
 
+import static opsbot.bot.store.Sql.cut;
+import static opsbot.bot.store.Sql.instant;
+import static opsbot.bot.store.Sql.odt;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -122,16 +123,6 @@ record CheckRow(String name, State state, int failures, Instant streakSince, Ins
         return s == null || s.isEmpty() ? List.of() : new ArrayList<>(Arrays.asList(s.split(",")));
     }
 
-    private static Instant instant(ResultSet r, String column) throws SQLException {
-        OffsetDateTime t = r.getObject(column, OffsetDateTime.class);
-        return t == null ? null : t.toInstant();
-    }
 
-    private static OffsetDateTime odt(Instant at) {
-        return at == null ? null : at.atOffset(ZoneOffset.UTC);
-    }
 
-    private static String cut(String s, int max) {
-        return s == null || s.length() <= max ? s : s.substring(0, max - 1) + "…";
-    }
 }

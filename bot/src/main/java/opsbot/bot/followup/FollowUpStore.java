@@ -1,5 +1,7 @@
 package opsbot.bot.followup;
 
+import static opsbot.bot.store.Sql.cut;
+import static opsbot.bot.store.Sql.odt;
 import opsbot.bot.followup.FollowUp.Kind;
 import opsbot.bot.followup.FollowUp.State;
 import opsbot.bot.store.Store;
@@ -11,7 +13,6 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -219,11 +220,5 @@ final class FollowUpStore {
                 State.of(r.getString("state")), r.getString("result"), fired == null ? null : fired.toInstant());
     }
 
-    static String cut(String s, int max) {
-        return s == null || s.length() <= max ? s : s.substring(0, max - 1) + "…";
-    }
 
-    private static OffsetDateTime odt(Instant at) {
-        return at.atOffset(ZoneOffset.UTC);
-    }
 }

@@ -1,5 +1,8 @@
 package opsbot.bot.incident;
 
+import static opsbot.bot.store.Sql.cut;
+import static opsbot.bot.store.Sql.instant;
+import static opsbot.bot.store.Sql.odt;
 import opsbot.bot.store.ChainKey;
 import opsbot.bot.store.Store;
 
@@ -9,8 +12,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -395,17 +396,6 @@ public final class IncidentStore {
                 r.getString("head_hash").strip());
     }
 
-    private static Instant instant(ResultSet r, String col) throws SQLException {
-        OffsetDateTime t = r.getObject(col, OffsetDateTime.class);
-        return t == null ? null : t.toInstant();
-    }
 
-    private static OffsetDateTime odt(Instant at) {
-        return at.atOffset(ZoneOffset.UTC);
-    }
 
-    private static String cut(String s, int max) {
-        if (s == null || s.length() <= max) return s;
-        return s.substring(0, max - 1) + "…";
-    }
 }

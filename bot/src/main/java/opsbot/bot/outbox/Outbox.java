@@ -1,5 +1,6 @@
 package opsbot.bot.outbox;
 
+import static opsbot.bot.store.Sql.odt;
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Message;
 import opsbot.bot.store.Store;
@@ -15,7 +16,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
@@ -291,7 +291,4 @@ public final class Outbox implements AutoCloseable {
                 r.getString("sent_id"), r.getString("last_error"));
     }
 
-    private static OffsetDateTime odt(Instant at) {
-        return at.atOffset(ZoneOffset.UTC);
-    }
 }

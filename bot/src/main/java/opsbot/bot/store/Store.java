@@ -1,5 +1,6 @@
 package opsbot.bot.store;
 
+import static opsbot.bot.store.Sql.cut;
 import opsbot.config.StorageConfig;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -642,10 +643,6 @@ public final class Store implements AutoCloseable {
         return out;
     }
 
-    private static String cut(String s, int max) {
-        if (s == null || s.length() <= max) return s;
-        return s.substring(0, max - 1) + "…";
-    }
 
     @Override
     public synchronized void close() {
