@@ -86,21 +86,7 @@ class FollowUpEndToEndTest {
      * bot had been down over its due time. No test waits for a short delay and hopes the bot stops first.
      */
     private void fellDue(OpsbotConfig cfg, String id, Instant at) {
-        try (opsbot.bot.store.Store s = opsbot.bot.store.Store.open(cfg.storage())) {
-            s.transaction("make it due", db -> {
-                try (var p = db.prepareStatement("UPDATE followups SET due_at=? WHERE id=?")) {
-                    p.setObject(1, at.atOffset(java.time.ZoneOffset.UTC));
-                    p.setLong(2, Long.parseLong(id.substring(1)));
-                    assertEquals(1, p.executeUpdate());
-                }
-                try (var p = db.prepareStatement("UPDATE QRTZ_TRIGGERS SET NEXT_FIRE_TIME=? WHERE TRIGGER_NAME=?")) {
-                    p.setLong(1, at.toEpochMilli());
-                    p.setString(2, id);
-                    assertEquals(1, p.executeUpdate());
-                }
-                return null;
-            });
-        }
+        opsbot.bot.testkit.WhileDown.fellDue(cfg.storage(), "followups", "due_at", Long.parseLong(id.substring(1)), id, at);
     }
 
     /** The bot's answer to {@code !y}: "F12 at …"; the follow-up's id. */

@@ -167,22 +167,8 @@ class FollowUpsTest {
 
     /** While the bot is down: the follow-ups fell due at {@code at} (their rows and their timers). */
     private void fellDue(Instant at, long... ids) {
-        try (Store s = Store.open(cfg(true).storage())) {
-            s.transaction("make them due", db -> {
-                for (long id : ids) {
-                    try (var p = db.prepareStatement("UPDATE followups SET due_at=? WHERE id=?")) {
-                        p.setObject(1, at.atOffset(java.time.ZoneOffset.UTC));
-                        p.setLong(2, id);
-                        assertEquals(1, p.executeUpdate());
-                    }
-                    try (var p = db.prepareStatement("UPDATE QRTZ_TRIGGERS SET NEXT_FIRE_TIME=? WHERE TRIGGER_NAME=?")) {
-                        p.setLong(1, at.toEpochMilli());
-                        p.setString(2, "F" + id);
-                        assertEquals(1, p.executeUpdate());
-                    }
-                }
-                return null;
-            });
+        for (long id : ids) {
+            opsbot.bot.testkit.WhileDown.fellDue(cfg(true).storage(), "followups", "due_at", id, "F" + id, at);
         }
     }
 

@@ -295,20 +295,7 @@ class RunbooksTest {
 
     /** While the bot is down: run R1's wait is over (its row and, if it has one, its timer). */
     private void fellDue() {
-        try (Store s = Store.open(cfg.storage())) {
-            s.transaction("the wait is over", db -> {
-                long past = java.time.Instant.now().minusSeconds(1).toEpochMilli();
-                try (var p = db.prepareStatement("UPDATE runbook_runs SET next_due=? WHERE id=1")) {
-                    p.setObject(1, java.time.Instant.ofEpochMilli(past).atOffset(java.time.ZoneOffset.UTC));
-                    assertEquals(1, p.executeUpdate());
-                }
-                try (var p = db.prepareStatement("UPDATE QRTZ_TRIGGERS SET NEXT_FIRE_TIME=? WHERE TRIGGER_NAME='R1'")) {
-                    p.setLong(1, past);
-                    p.executeUpdate();
-                }
-                return null;
-            });
-        }
+        opsbot.bot.testkit.WhileDown.fellDue(cfg.storage(), "runbook_runs", "next_due", 1, "R1", java.time.Instant.now().minusSeconds(1));
     }
 
     /** A step the executor had no room for never ran: it is tried again, not failed or skipped (continue-on-failure). */
