@@ -128,7 +128,7 @@ public final class Main {
         try (InputStream in = Main.class.getResourceAsStream("/opsbot/examples/opsbot.yml")) {
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        ConfigLoader.Result r = new ConfigLoader(name -> "demo-secret", false).load("opsbot.yml (bundled)", text, null);
+        ConfigLoader.Result r = new ConfigLoader(name -> "demo-secret-" + name, false).load("opsbot.yml (bundled)", text, null);
         if (r instanceof ConfigLoader.Result.Invalid i) {
             err.print(i.report());
             return 1;

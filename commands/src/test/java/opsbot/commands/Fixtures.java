@@ -14,7 +14,7 @@ public final class Fixtures {
 
     public static OpsbotConfig example() {
         try (InputStream in = Fixtures.class.getResourceAsStream("/opsbot/examples/opsbot.yml")) {
-            ConfigLoader.Result r = new ConfigLoader(Map.of("OPSBOT_IRC_PASSWORD", "x")::get, false)
+            ConfigLoader.Result r = new ConfigLoader(Map.of("OPSBOT_IRC_PASSWORD", "x", "OPSBOT_BACKUP_TOKEN", "backup-token-0123456789", "OPSBOT_ALERTMANAGER_TOKEN", "am-token-0123456789")::get, false)
                     .load("opsbot.yml", new String(in.readAllBytes()), null);
             if (r instanceof ConfigLoader.Result.Loaded l) {
                 return l.config();

@@ -50,6 +50,12 @@ final class ConfigValidator {
         Map<String, CommandSpec> declared = declared(c.commands());
         runbooks(c.runbooks(), declared, hostWords(c.hosts()), groups(c.hosts()));
         checks(c, declared, groups(c.hosts()));
+        if (c.intake() != null) {
+            intake(c, c.intake());
+        }
+        if (c.duty() != null) {
+            duty(c, c.duty());
+        }
         if (c.storage().jdbcUrl() == null && blank(c.storage().path())) {
             add("/storage", "storage needs a path (embedded H2) or a jdbc-url", "e.g. path: /var/lib/opsbot/opsbot");
         }
@@ -787,6 +793,147 @@ final class ConfigValidator {
             if (c.failAfter() < 1 || c.failAfter() > 100) {
                 add(at + "/fail-after", "fail-after must be 1..100", "2: one blip is not a page");
             }
+        }
+    }
+
+    /** Channels and rooms the bot joins, lower case. */
+    private static Set<String> joinedPlaces(OpsbotConfig config) {
+        Set<String> joined = new HashSet<>();
+        if (config.irc() != null) {
+            config.irc().channels().forEach(ch -> joined.add(ch == null ? "" : ch.toLowerCase(Locale.ROOT)));
+        }
+        if (config.matrix() != null) {
+            config.matrix().rooms().forEach(r -> joined.add(r == null ? "" : r.toLowerCase(Locale.ROOT)));
+        }
+        return joined;
+    }
+
+    private void intake(OpsbotConfig config, IntakeConfig in) {
+        String at = "/intake";
+        int port = in.port();
+        if (port < 1 || port > 65535 || blank(in.host())) {
+            add(at + "/listen", "listen must be host:port, e.g. 127.0.0.1:8089, not " + in.listen(),
+                    "the intake binds there; keep it on loopback and put a TLS proxy in front for other hosts");
+        } else if (!isLoopback(in.host())) {
+            warnings.add(new Problem(at + "/listen", 0, "the intake listens on " + in.host()
+                    + ", not loopback: events and tokens cross the network in clear text",
+                    "listen on 127.0.0.1 and put a TLS proxy in front"));
+        }
+        if (in.maxBody() < 1024 || in.maxBody() > 16 * 1024 * 1024) {
+            add(at + "/max-body", "max-body must be 1024..16777216 bytes", "the default is 1048576 (1 MiB)");
+        }
+        if (in.dedupWindow().compareTo(java.time.Duration.ofSeconds(10)) < 0) {
+            add(at + "/dedup-window", "dedup-window must be at least 10s", "e.g. 1h: a repeat within it is counted, not said");
+        }
+        if (in.sources().isEmpty()) {
+            add(at + "/sources", "the intake has no sources: nobody could post",
+                    "sources: [{name: backup, token: ${env:OPSBOT_BACKUP_TOKEN}}]");
+        }
+        Set<String> names = new HashSet<>();
+        Set<String> tokens = new HashSet<>();
+        for (int k = 0; k < in.sources().size(); k++) {
+            SourceSpec src = in.sources().get(k);
+            String sat = at + "/sources/" + k;
+            if (blank(src.name()) || !WORD.matcher(src.name()).matches()) {
+                add(sat + "/name", "bad source name: " + src.name(), "lower-case letters, digits, - and _");
+                continue;
+            }
+            if (!names.add(src.name())) {
+                add(sat + "/name", "duplicate source " + src.name(), "each source once");
+            }
+            if (src.token() == null && src.hmacSecret() == null) {
+                add(sat, "source " + src.name() + " has neither token nor hmac-secret", "token: ${env:OPSBOT_"
+                        + src.name().toUpperCase(Locale.ROOT).replace('-', '_') + "_TOKEN}");
+            }
+            if (src.token() != null) {
+                if (src.token().strip().length() < 16) {
+                    add(sat + "/token", "the token of source " + src.name() + " must have at least 16 characters",
+                            "e.g. the output of openssl rand -hex 16");
+                } else if (!tokens.add(src.token())) {
+                    add(sat + "/token", "source " + src.name() + " has the token of another source",
+                            "a token says which source posts; give each its own");
+                }
+            }
+            if (src.hmacSecret() != null && src.hmacSecret().strip().length() < 32) {
+                add(sat + "/hmac-secret", "the hmac-secret of source " + src.name() + " must have at least 32 characters",
+                        "e.g. the output of openssl rand -hex 32");
+            }
+        }
+        Set<String> joined = joinedPlaces(config);
+        for (int k = 0; k < in.routes().size(); k++) {
+            RouteSpec r = in.routes().get(k);
+            String rat = at + "/routes/" + k;
+            if (!r.source().contains("*") && !r.source().contains("?") && !names.contains(r.source())) {
+                add(rat + "/source", "route for source " + r.source() + ", which is not declared",
+                        "declared sources: " + String.join(", ", names));
+            }
+            if (r.to().isEmpty()) {
+                add(rat + "/to", "a route says nowhere", "to: [\"#ops\"] (channels or rooms the bot joins)");
+            }
+            for (int t = 0; t < r.to().size(); t++) {
+                String to = r.to().get(t);
+                if (to == null || !joined.contains(to.toLowerCase(Locale.ROOT))) {
+                    add(rat + "/to/" + t, "route says to " + to + ", which the bot does not join",
+                            "name a channel of irc.channels or a room of matrix.rooms");
+                }
+            }
+            if (r.linesPerMinute() < 1 || r.linesPerMinute() > 60) {
+                add(rat + "/lines-per-minute", "lines-per-minute must be 1..60", "10: far below any network's flood limit");
+            }
+        }
+        if (!in.sources().isEmpty() && in.routes().isEmpty()) {
+            warnings.add(new Problem(at + "/routes", 0, "no routes: events are stored and listed by !alerts, said nowhere",
+                    "routes: [{to: [\"#ops\"], min-severity: warning}]"));
+        }
+        for (int k = 0; k < in.expected().size(); k++) {
+            ExpectedSpec e = in.expected().get(k);
+            String eat = at + "/expected/" + k;
+            if (e.source() == null || !names.contains(e.source())) {
+                add(eat + "/source", "expected report from " + e.source() + ", which is not a declared source",
+                        "declared sources: " + String.join(", ", names));
+            }
+            if ((e.every() == null) == (e.by() == null)) {
+                add(eat, "an expected report needs exactly one of every and by", "every: 24h, or by: \"03:15\"");
+            } else if (e.every() != null && e.every().compareTo(java.time.Duration.ofMinutes(1)) < 0) {
+                add(eat + "/every", "every must be at least 1m", "e.g. every: 24h");
+            } else if (e.by() != null && e.byTime() == null) {
+                add(eat + "/by", "by must be a clock time like \"03:15\", not " + e.by(), "by: \"03:15\" (in zone, default bot.timezone)");
+            }
+            if (e.every() != null && e.zone() != null) {
+                warnings.add(new Problem(eat + "/zone", 0, "zone only applies to by, not to every", "remove zone"));
+            }
+            if (e.grace().isNegative() || e.grace().compareTo(DAY) > 0) {
+                add(eat + "/grace", "grace must be 0..1d", "e.g. grace: 15m");
+            }
+        }
+    }
+
+    private void duty(OpsbotConfig config, DutyConfig d) {
+        String at = "/duty";
+        Set<String> known = new HashSet<>();
+        config.people().forEach(p -> known.add(p.name()));
+        if (d.people().isEmpty()) {
+            add(at + "/people", "duty has nobody in the rotation", "people: [alice, bob] (names from people)");
+        }
+        Set<String> seen = new HashSet<>();
+        for (int k = 0; k < d.people().size(); k++) {
+            String n = d.people().get(k);
+            if (n == null || !known.contains(n)) {
+                add(at + "/people/" + k, n + " is not in people", "name someone of people");
+            } else if (!seen.add(n)) {
+                add(at + "/people/" + k, n + " is in the rotation twice", "each person once");
+            }
+        }
+        if (d.handoffTime() == null) {
+            add(at + "/handoff", "handoff must be a clock time like \"09:00\", not " + d.handoff(), "handoff: \"09:00\"");
+        }
+        java.time.Duration r = d.repeatAfter(), s = d.secondaryAfter(), e = d.everyoneAfter();
+        if (r.compareTo(java.time.Duration.ofMinutes(1)) < 0) {
+            add(at + "/repeat-after", "repeat-after must be at least 1m", "e.g. 10m");
+        }
+        if (s.compareTo(r) < 0 || e.compareTo(s) < 0) {
+            add(at, "escalation must go in order: repeat-after <= secondary-after <= everyone-after",
+                    "e.g. 10m, 20m, 30m");
         }
     }
 

@@ -68,7 +68,7 @@ class ConfigLoaderTest {
     @Test
     void bundledExampleIsValid() throws IOException {
         String text = new String(getClass().getResourceAsStream("/opsbot/examples/opsbot.yml").readAllBytes());
-        ConfigLoader.Result r = new ConfigLoader(Map.of("OPSBOT_IRC_PASSWORD", "x")::get, false)
+        ConfigLoader.Result r = new ConfigLoader(Map.of("OPSBOT_IRC_PASSWORD", "x", "OPSBOT_BACKUP_TOKEN", "backup-token-0123456789", "OPSBOT_ALERTMANAGER_TOKEN", "am-token-0123456789")::get, false)
                 .load("opsbot.yml", text, null);
         if (r instanceof ConfigLoader.Result.Invalid i) {
             fail(i.report());

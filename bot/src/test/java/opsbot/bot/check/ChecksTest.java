@@ -92,7 +92,7 @@ class ChecksTest {
 
     private OpsbotConfig config(List<CheckSpec> specs) throws Exception {
         String text = new String(getClass().getResourceAsStream("/opsbot/examples/opsbot.yml").readAllBytes());
-        OpsbotConfig c = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "x", false).load("x", text, null)).config();
+        OpsbotConfig c = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "secret-" + n, false).load("x", text, null)).config();
         return new OpsbotConfig(c.bot(), c.irc(), new MatrixConfig("http://127.0.0.1:1", "opsbot", "x", null,
                 List.of("!ops:x"), null, List.of()), c.people(), c.channels(), c.hosts(), c.ssh(), c.commands(),
                 StorageConfig.embedded(dir.resolve("db").toString()), c.runbooks(), specs);

@@ -44,7 +44,7 @@ class DispatcherLanesTest {
     @BeforeEach
     void setUp() throws Exception {
         String text = new String(getClass().getResourceAsStream("/opsbot/examples/opsbot.yml").readAllBytes());
-        OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "x", false).load("x", text, null)).config();
+        OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "secret-" + n, false).load("x", text, null)).config();
         cfg = new OpsbotConfig(cfg.bot(), cfg.irc(), null, cfg.people(), cfg.channels(), cfg.hosts(), cfg.ssh(),
                 cfg.commands(), StorageConfig.embedded(dir.resolve("db").toString()));
         store = Store.open(cfg.storage());

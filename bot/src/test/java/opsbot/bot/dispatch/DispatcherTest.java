@@ -63,7 +63,7 @@ class DispatcherTest {
     @BeforeEach
     void setUp() throws Exception {
         String text = new String(getClass().getResourceAsStream("/opsbot/examples/opsbot.yml").readAllBytes());
-        OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "x", false).load("x", text, null)).config();
+        OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "secret-" + n, false).load("x", text, null)).config();
         BotConfig b = cfg.bot();
         cfg = new OpsbotConfig(new BotConfig(b.prefix(), b.privateMessages(), b.pageLines(), Duration.ofMillis(300), b.timezone(), b.staleAfter()),
                 cfg.irc(), new MatrixConfig("http://127.0.0.1:1", "opsbot", "x", null, List.of("!inc:x"), null, List.of("!inc:x")),

@@ -75,7 +75,7 @@ class DoorTest {
     @BeforeEach
     void setUp() throws Exception {
         String text = new String(getClass().getResourceAsStream("/opsbot/examples/opsbot.yml").readAllBytes());
-        OpsbotConfig c = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "x", false).load("x", text, null)).config();
+        OpsbotConfig c = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "secret-" + n, false).load("x", text, null)).config();
         BotConfig b = c.bot();
         List<Person> ps = new ArrayList<>(c.people());
         ps.add(new Person("erin", null, "@erin:x", Role.OPERATOR));

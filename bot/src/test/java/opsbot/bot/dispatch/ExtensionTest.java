@@ -81,7 +81,7 @@ class ExtensionTest {
     @BeforeEach
     void setUp() throws Exception {
         String text = new String(getClass().getResourceAsStream("/opsbot/examples/opsbot.yml").readAllBytes());
-        OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "x", false).load("x", text, null)).config()
+        OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "secret-" + n, false).load("x", text, null)).config()
                 .withStorage(StorageConfig.embedded(dir.resolve("db").toString()));
         store = Store.open(cfg.storage());
         dispatcher = new Dispatcher(cfg, store, new FanOut(new DryRunExecutor(), 4), Clock.systemUTC());

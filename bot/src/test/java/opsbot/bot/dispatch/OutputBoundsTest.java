@@ -54,7 +54,7 @@ class OutputBoundsTest {
     @BeforeEach
     void setUp() throws Exception {
         String text = new String(getClass().getResourceAsStream("/opsbot/examples/opsbot.yml").readAllBytes());
-        OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "x", false).load("x", text, null)).config();
+        OpsbotConfig cfg = ((ConfigLoader.Result.Loaded) new ConfigLoader(n -> "secret-" + n, false).load("x", text, null)).config();
         BotConfig b = cfg.bot();
         // 20 lines a page: the byte budget, not the line count, is what limits pages of long lines.
         cfg = new OpsbotConfig(new BotConfig(b.prefix(), b.privateMessages(), 20, b.confirmTimeout(), b.timezone(), b.staleAfter()),

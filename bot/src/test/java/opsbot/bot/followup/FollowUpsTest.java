@@ -71,7 +71,7 @@ class FollowUpsTest {
     }
 
     private OpsbotConfig cfg(boolean withAlice) {
-        ConfigLoader.Result r = new ConfigLoader(n -> "x", false).load("t.yml", yaml(withAlice), null);
+        ConfigLoader.Result r = new ConfigLoader(n -> "secret-" + n, false).load("t.yml", yaml(withAlice), null);
         if (r instanceof ConfigLoader.Result.Invalid i) throw new IllegalStateException(i.report());
         return ((ConfigLoader.Result.Loaded) r).config();
     }

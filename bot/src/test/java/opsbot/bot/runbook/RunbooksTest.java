@@ -149,7 +149,7 @@ class RunbooksTest {
     void setUp() throws Exception {
         String text = new String(getClass().getResourceAsStream("/opsbot/examples/opsbot.yml").readAllBytes());
         text = text.substring(0, text.indexOf("\nrunbooks:")) + "\n" + RUNBOOKS;
-        ConfigLoader.Result r = new ConfigLoader(n -> "x", false).load("x", text, null);
+        ConfigLoader.Result r = new ConfigLoader(n -> "secret-" + n, false).load("x", text, null);
         if (r instanceof ConfigLoader.Result.Invalid i) fail(i.report());
         OpsbotConfig c = ((ConfigLoader.Result.Loaded) r).config();
         cfg = new OpsbotConfig(c.bot(), c.irc(), null, c.people(), c.channels(), c.hosts(), c.ssh(), c.commands(),
