@@ -72,6 +72,7 @@ public final class Dispatcher implements AutoCloseable {
     private final IncidentCommands incidentCommands;
     private final Networks networks = new Networks();
     private final Outbox outbox;
+    private final opsbot.bot.metrics.Metrics metrics = new opsbot.bot.metrics.Metrics();
     private final Map<String, Addressing> addressing = new ConcurrentHashMap<>();
     private final Confirmations confirmations;
     private final Runs runs = new Runs();
@@ -166,6 +167,11 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     /** Everything the bot says unasked goes through here (incident feeds now; broadcasts later). */
+    /** The bot's Prometheus figures (served by the intake's {@code GET /metrics}). */
+    public opsbot.bot.metrics.Metrics metrics() {
+        return metrics;
+    }
+
     public Outbox outbox() {
         return outbox;
     }
@@ -634,6 +640,7 @@ public final class Dispatcher implements AutoCloseable {
         boolean started = runs.start(() -> {
             try {
                 long start = System.nanoTime();
+                metrics.commands.labelValues(in.network(), plan.invocation().spec().kind().name().toLowerCase(java.util.Locale.ROOT)).inc();
                 List<FanOut.StepResult> results = fanOut.run(plan);
                 Duration took = Duration.ofNanos(System.nanoTime() - start);
                 List<String> lines = ResultFormat.lines(plan, results, took);
@@ -655,6 +662,7 @@ public final class Dispatcher implements AutoCloseable {
     }
 
     private void refuse(Inbound in, Caller caller, String command, String decision, String reason) {
+        if (decision.equals("denied")) metrics.denials.labelValues(in.network()).inc();
         store.record(attempt(in, caller, command, decision, reason, null));
         networks.reply(in, List.of(reason));
     }

@@ -141,4 +141,9 @@ public final class Toolbox {
     public People people() {
         return d.people();
     }
+
+    /** The bot's Prometheus figures. */
+    public opsbot.bot.metrics.Metrics metrics() {
+        return d.metrics();
+    }
 }
