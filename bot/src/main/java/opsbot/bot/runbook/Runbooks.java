@@ -387,6 +387,12 @@ public final class Runbooks implements Extension {
         if (!run.live()) {
             return Optional.of(List.of(run.tag() + " is " + run.state() + " already"));
         }
+        // !cancel passes the door as a built-in (a read), but stopping a reinstall half-way is a change: it belongs
+        // where changes are made, not in a channel shared with other departments.
+        if (!r.venue().isPrivate() && r.venue().trust() != opsbot.config.Trust.OPS) {
+            return Optional.of(List.of("denied: " + r.venue().label() + " is a shared channel; cancel " + run.tag()
+                    + " in an ops channel"));
+        }
         Role needs = tb.cfg().runbooks().stream().filter(s -> s.name().equals(run.runbook())).map(RunbookSpec::role)
                 .findFirst().orElse(Role.ADMIN);
         boolean mine = r.in().who().key().equals(run.asker());

@@ -258,6 +258,9 @@ class RunbooksTest {
         say(ALICE, "alice", "!runbook status R1");
         awaitSaid("R1 hold compute4 · waiting · step 2/3 `wait 1h`");
         awaitSaid("next: ");
+        dispatcher.handle(new Inbound("irc", "#mail", "alice", ALICE, "!cancel R1"));
+        awaitSaid("denied: #mail is a shared channel; cancel R1 in an ops channel");
+        assertEquals(Rows.WAITING, run(1).state(), "not cancelled from a shared channel");
         say(ALICE, "alice", "!cancel R1");
         awaitSaid("cancelled R1 hold compute4 at step 2 `wait 1h`; nothing more runs");
         assertEquals(Rows.CANCELLED, run(1).state());
