@@ -265,6 +265,18 @@ final class Engine implements AutoCloseable {
             }
             return moved;
         }
+        if (no.get().why() == ExecResult.Why.HOST_KEY || no.get().why() == ExecResult.Why.AUTH) {
+            // The host is up but we may not log in: polling on cannot change that (known_hosts or the key must be
+            // fixed by a human), so the run pauses at once instead of failing an hour later.
+            String text = mention(r) + ": " + r.tag() + " " + r.title() + " paused at step " + (r.step() + 1) + ": "
+                    + u.host() + " answers, but " + no.get().brief() + "; fix it, then !y tries again, !cancel "
+                    + r.tag() + " stops";
+            if (rows.refused(r.id(), r.step(), no.get().brief(), r.stepStarted(), tb.clock().instant(),
+                    List.of(say(r, "s" + r.step() + "-refused-" + tries, text)))) {
+                incident(r, EntryKind.NOTE, text);
+            }
+            return false;
+        }
         Instant next = tb.clock().instant().plus(u.every());
         if (next.isAfter(r.stepStarted().plus(u.atMost()))) {
             String text = mention(r) + ": " + r.tag() + " " + r.title() + " failed at step " + (r.step() + 1) + ": "

@@ -195,6 +195,21 @@ final class Rows {
         });
     }
 
+    /**
+     * A poll's host refused the login (host key, key): the run pauses for a human, and {@code !y} starts the poll
+     * afresh (its {@code at-most} counted from then). The refusal is journalled as the step's attempt.
+     */
+    boolean refused(long id, int step, String why, Instant stepStarted, Instant now, List<Item> say) {
+        return transition("pause a run on a refused login", say, db -> {
+            if (!update(db, "UPDATE runbook_runs SET state='paused-unknown', step_started=NULL, tries=0, next_due=NULL"
+                    + " WHERE id=? AND state='running' AND step=?", id, step)) {
+                return false;
+            }
+            insertJournal(db, id, step, nextAttempt(db, id, step), "refused", null, why, stepStarted, now);
+            return true;
+        });
+    }
+
     /** Its timer fired: a waiting run runs again. False when it is not waiting (cancelled, or fired twice). */
     boolean wake(long id, Instant now) {
         // Only when due: a timer that fires early (one re-armed by the minute's sweep as the run moved on to its

@@ -109,6 +109,8 @@ class RunbooksTest {
         final List<String> ran = new CopyOnWriteArrayList<>();
         final AtomicInteger probes = new AtomicInteger();
         volatile int downFor;
+        /** When set, every probe is refused so (the host is up, the login is not allowed). */
+        volatile ExecResult.NotRun refuse;
         volatile String hangOn;
         volatile String failOn;
         /** Lines answered "busy" (nothing ran), as the executor's admission does when it is full. */
@@ -139,7 +141,10 @@ class RunbooksTest {
 
         @Override
         public Optional<ExecResult.NotRun> reachable(HostConfig host) {
-            return probes.incrementAndGet() <= downFor
+            probes.incrementAndGet();
+            ExecResult.NotRun refusal = refuse;
+            if (refusal != null) return Optional.of(refusal);
+            return probes.get() <= downFor
                     ? Optional.of(new ExecResult.NotRun(ExecResult.Why.UNREACHABLE, "connection refused", Duration.ZERO))
                     : Optional.empty();
         }
@@ -439,6 +444,23 @@ class RunbooksTest {
         awaitState(1, Rows.FAILED);
         awaitSaid("compute4 did not answer SSH within 30s");
         assertFalse(hosts.ran.contains("compute4: srv all start"));
+    }
+
+    @Test
+    void aRefusedLoginPausesThePollAtOnceAndYesStartsItAfresh() throws Exception {
+        hosts.refuse = new ExecResult.NotRun(ExecResult.Why.HOST_KEY, "host key CHANGED", Duration.ZERO);
+        say(BOB, "bob", "!ri c4");
+        say(BOB, "bob", "!y");
+        awaitState(1, Rows.PAUSED);
+        awaitSaid("bob: R1 reinstall compute4 paused at step 5: compute4 answers, but host key refused, host key CHANGED;"
+                + " fix it, then !y tries again, !cancel R1 stops");
+        assertEquals(1, hosts.probes.get(), "no polling on after a refusal: it cannot fix itself");
+        assertTrue(rows().journal(1).stream().anyMatch(e -> e.state().equals("refused")), rows().journal(1).toString());
+        assertFalse(hosts.ran.contains("compute4: srv all start"));
+        hosts.refuse = null; // known_hosts fixed
+        say(BOB, "bob", "!y");
+        awaitState(1, Rows.DONE);
+        assertTrue(hosts.ran.contains("compute4: srv all start"), hosts.ran.toString());
     }
 
     @Test
