@@ -464,6 +464,24 @@ class RunbooksTest {
     }
 
     @Test
+    void atMostFiftyRunsAreLiveAtOnceAndTheFiftyFirstIsToldWhy() throws Exception {
+        say(ALICE, "alice", "!hold c4");
+        say(ALICE, "alice", "!y");
+        awaitState(1, Rows.WAITING);
+        Rows.Run first = run(1);
+        for (int i = 1; i < Runbooks.MAX_LIVE; i++) {
+            rows().create(first);
+        }
+        assertEquals(Runbooks.MAX_LIVE, rows().live().size());
+        int ranBefore = hosts.ran.size();
+        say(ALICE, "alice", "!hold c4");
+        say(ALICE, "alice", "!y");
+        awaitSaid("not started: 50 runbook runs are going already (the most at once); !runbook status, !cancel one first");
+        assertEquals(Runbooks.MAX_LIVE, rows().live().size(), "no 51st run stored");
+        assertEquals(ranBefore, hosts.ran.size(), "nothing ran for it");
+    }
+
+    @Test
     void aStepTheAskerMayNotRunRefusesTheWholeRunbookUpFront() throws Exception {
         say(ALICE, "alice", "!sneaky c4");
         awaitSaid("sneaky compute4: not started: step 2 `grub compute4` is refused: denied");
