@@ -151,6 +151,17 @@ final class Engine implements AutoCloseable {
             return false;
         }
         Toolbox.Planned.Ok ok = (Toolbox.Planned.Ok) planned;
+        String confirmable = Step.where(ok.plan());
+        if (s.confirmed() != null && !s.confirmed().equals(confirmable)) {
+            // The config changed since the confirmation (a command's template, a host's pair or group): running the
+            // new line would run something nobody said yes to.
+            String why = "it would now run `" + confirmable + "`, not the confirmed `" + s.confirmed() + "` (the config changed)";
+            rows.end(r.id(), r.step(), 0, "failed", null, "not run: " + why, t0, t0, Rows.Then.FAIL,
+                    List.of(say(r, "stop", mention(r) + ": " + r.tag() + " " + r.title() + " stopped at " + where(r, s)
+                            + ": not run, " + why + "; nothing after it runs; start it again to confirm the new lines")));
+            incident(r, EntryKind.NOTE, r.tag() + " " + where(r, s) + " not run: " + why);
+            return false;
+        }
         Optional<Integer> attempt = rows.begin(r.id(), r.step(), t0);
         if (attempt.isEmpty()) {
             return false; // cancelled meanwhile: nothing runs

@@ -172,6 +172,7 @@ public final class Runbooks implements Extension {
         // Every command step through the door now, as the asker here: a step they may not run stops it all here.
         List<String> shown = new ArrayList<>();
         List<Plan> plans = new ArrayList<>();
+        List<Step> confirmed = new ArrayList<>();
         for (int i = 0; i < res.steps().size(); i++) {
             Step s = res.steps().get(i);
             if (s instanceof Step.Run run) {
@@ -182,10 +183,15 @@ public final class Runbooks implements Extension {
                 }
                 plans.add(((Toolbox.Planned.Ok) p).plan());
                 shown.add(describe(i, s, ((Toolbox.Planned.Ok) p).plan()));
+                confirmed.add(run.confirming(((Toolbox.Planned.Ok) p).plan()));
             } else {
                 shown.add(describe(i, s, null));
+                confirmed.add(s);
             }
         }
+        // The run keeps what was shown: a step whose plan reads differently when it runs is not run (see Engine).
+        res = new Resolver.Resolved(res.spec(), res.title(), res.params(), List.copyOf(confirmed));
+        Resolver.Resolved started = res;
         String what = "runbook " + res.title() + " (" + res.steps().size() + " steps)";
         if (dry) {
             List<String> lines = new ArrayList<>();
@@ -197,7 +203,7 @@ public final class Runbooks implements Extension {
         }
         CommandRef ref = new CommandRef(spec.name(), Kind.CHANGE, spec.role());
         tb.confirm(r, ref, what, plans.isEmpty() ? null : plans.get(0), pack(shown),
-                yes -> start(r, yes, res, dryRun));
+                yes -> start(r, yes, started, dryRun));
         return List.of();
     }
 

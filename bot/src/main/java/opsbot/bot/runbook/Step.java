@@ -15,11 +15,30 @@ sealed interface Step {
     /** How the step reads in chat and in the journal: {@code grub compute4}, {@code wait 30m}. */
     String label();
 
-    /** A declared command line, as typed in chat, planned again through the door when it runs. */
-    record Run(String line, boolean continueOnFailure, boolean expectDisconnect) implements Step {
+    /**
+     * A declared command line, as typed in chat, planned again through the door when it runs.
+     *
+     * @param confirmed what the confirmation showed it would run ({@link #where}: each host with its exact command
+     *                  line), or null (not confirmed yet, or stored before this was kept). When it runs, a plan
+     *                  that reads differently (the config changed meanwhile) is not run.
+     */
+    record Run(String line, boolean continueOnFailure, boolean expectDisconnect, String confirmed) implements Step {
+        Run(String line, boolean continueOnFailure, boolean expectDisconnect) {
+            this(line, continueOnFailure, expectDisconnect, null);
+        }
+
         public String label() {
             return line;
         }
+
+        Run confirming(opsbot.commands.model.Plan plan) {
+            return new Run(line, continueOnFailure, expectDisconnect, where(plan));
+        }
+    }
+
+    /** Each host of a plan with its exact command line, one text: what a person confirms. */
+    static String where(opsbot.commands.model.Plan plan) {
+        return flat(String.join("; ", plan.steps().stream().map(st -> st.host().name() + ": " + st.commandLine()).toList()));
     }
 
     record Wait(Duration duration) implements Step {
@@ -52,7 +71,8 @@ sealed interface Step {
         StringBuilder b = new StringBuilder();
         for (Step s : steps) {
             b.append(switch (s) {
-                case Run r -> "run\t" + r.continueOnFailure() + "\t" + r.expectDisconnect() + "\t" + flat(r.line());
+                case Run r -> "run\t" + r.continueOnFailure() + "\t" + r.expectDisconnect() + "\t" + flat(r.line())
+                        + "\t" + (r.confirmed() == null ? "" : flat(r.confirmed()));
                 case Wait w -> "wait\t" + w.duration().toMillis();
                 case Until u -> "until\t" + flat(u.host()) + "\t" + u.every().toMillis() + "\t" + u.atMost().toMillis();
                 case Ask a -> "ask\t" + flat(a.question());
@@ -70,7 +90,8 @@ sealed interface Step {
             }
             String[] f = line.split("\t", -1);
             out.add(switch (f[0]) {
-                case "run" -> new Run(f[3], Boolean.parseBoolean(f[1]), Boolean.parseBoolean(f[2]));
+                case "run" -> new Run(f[3], Boolean.parseBoolean(f[1]), Boolean.parseBoolean(f[2]),
+                        f.length > 4 && !f[4].isEmpty() ? f[4] : null); // rows from before it was kept have none
                 case "wait" -> new Wait(Duration.ofMillis(Long.parseLong(f[1])));
                 case "until" -> new Until(f[1], Duration.ofMillis(Long.parseLong(f[2])), Duration.ofMillis(Long.parseLong(f[3])));
                 case "ask" -> new Ask(f[1]);

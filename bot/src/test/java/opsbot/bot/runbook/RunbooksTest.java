@@ -339,6 +339,35 @@ class RunbooksTest {
     }
 
     @Test
+    void aStepWhoseCommandChangedInTheConfigSinceTheConfirmationIsNotRun() throws Exception {
+        say(ALICE, "alice", "!hold c4");
+        say(ALICE, "alice", "!y");
+        awaitState(1, Rows.WAITING);
+        stop();
+        fellDue();
+        hosts.ran.clear();
+        // Restarted with a new srv template: "srv compute4 start" would now run another line than the one confirmed.
+        cfg = new OpsbotConfig(cfg.bot(), cfg.irc(), null, cfg.people(), cfg.channels(), cfg.hosts(), cfg.ssh(),
+                cfg.commands().stream().map(c -> !c.name().equals("srv") ? c : new opsbot.config.CommandSpec(c.name(),
+                        c.aliases(), c.help(), c.role(), c.kind(), c.confirm(), c.flags(), c.args(), c.on(),
+                        "srv2 all {action}")).toList(),
+                cfg.storage(), cfg.runbooks(), cfg.checks());
+        open(false);
+        awaitState(1, Rows.FAILED);
+        awaitSaid("alice: R1 hold compute4 stopped at step 3 `srv compute4 start`: not run, it would now run `compute4:"
+                + " srv2 all start`, not the confirmed `compute4: srv all start` (the config changed)");
+        assertEquals(List.of(), hosts.ran, "nothing nobody said yes to");
+    }
+
+    @Test
+    void stepsStoredBeforeConfirmedLinesWereKeptStillRead() {
+        List<Step> old = Step.decode("run\tfalse\ttrue\tsrv compute4 stop\nwait\t1000\n");
+        assertEquals(List.of(new Step.Run("srv compute4 stop", false, true, null), new Step.Wait(Duration.ofSeconds(1))), old);
+        Step.Run kept = new Step.Run("fo -a compute4", false, false, "admin1: utils/FailOver.pl -a compute4");
+        assertEquals(List.of(kept), Step.decode(Step.encode(List.of(kept))));
+    }
+
+    @Test
     void aWaitingRunWhoseTimerIsMissingIsReArmedAtStart() throws Exception {
         say(ALICE, "alice", "!hold c4");
         say(ALICE, "alice", "!y");
