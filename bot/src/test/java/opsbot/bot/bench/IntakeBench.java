@@ -1,0 +1,229 @@
+package opsbot.bot.bench;
+
+import opsbot.bot.store.Store;
+import opsbot.bot.testkit.IrcUser;
+import opsbot.bot.testkit.TestEnv;
+import opsbot.config.OpsbotConfig;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Prints the intake's figures under a storm, against the real test IRC server (testenv/up.sh), the bot running as
+ * its own process from {@code bot/target/opsbot.jar} exactly as the launcher starts it:
+ * <ul>
+ *   <li>100,000 events from 8 concurrent senders over HTTP on loopback: events accepted per second, the intake's
+ *       latency (request to answer: median, p99; target p99 &lt; 5 ms), events lost (accepted but not in the
+ *       store; target 0);</li>
+ *   <li>lines the route's channel received per minute (its budget is 10 a minute: at most 10 + a digest);</li>
+ *   <li>heap and resident memory during the storm and after it (target: resident &le; 128 MB after the storm,
+ *       heap back to its idle size).</li>
+ * </ul>
+ * The storm is one failure seen many times, as a broken backup run reports it: 1,000 keys over 50 hosts.
+ * Usage: build the jar ({@code mvn -B package -DskipTests}), then, with the test servers up and the e2e lock held,
+ * {@code java -cp <test class path> opsbot.bot.bench.IntakeBench} (see README, Benchmark).
+ */
+public final class IntakeBench {
+    private static final Duration WAIT = Duration.ofSeconds(120);
+    private static final String NICK = "inbench";
+    private static final String TOKEN = "bench-token-0123456789abcdef";
+    private static final int EVENTS = Integer.getInteger("bench.events", 100_000);
+    private static final int SENDERS = 8;
+    private static final int KEYS = 1_000;
+
+    public static void main(String[] args) throws Exception {
+        TestEnv env = new TestEnv();
+        Path jar = env.root.resolve("bot/target/opsbot.jar");
+        if (!Files.exists(jar)) throw new IllegalStateException("build first: mvn package (" + jar + ")");
+        Path dir = Files.createTempDirectory("opsbot-inbench");
+        Path cfgFile = dir.resolve("opsbot.yml");
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        String yaml = env.yaml(dir, "localhost", NICK).replace("storage: {path:", """
+                intake:
+                  listen: 127.0.0.1:%d
+                  sources: [{name: backup, token: %s}]
+                  routes: [{source: backup, to: ["#ops"], lines-per-minute: 10}]
+                storage: {path:""".formatted(port, TOKEN));
+        Files.writeString(cfgFile, yaml);
+        OpsbotConfig cfg = env.load(cfgFile.toString(), yaml);
+        URI uri = URI.create("http://127.0.0.1:" + port + "/api/v1/events");
+
+        IrcUser alice = env.user("alice_inb", "alice");
+        alice.join("#ops");
+        Process bot = start(env, jar, cfgFile, dir);
+        List<Long> lineTimes = Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean listening = new AtomicBoolean(true);
+        try {
+            alice.awaitLine(l -> l.startsWith(":" + NICK + "!") && l.contains(" JOIN ") && l.contains("#ops"), WAIT);
+            alice.say("#ops", "!ping");
+            alice.expect(NICK, "pong"::equals, WAIT);
+            Thread.sleep(3000);
+            long heapIdle = heapUsedKb(bot.pid());
+            long rssIdle = rssKb(bot.pid());
+            Thread counter = Thread.ofPlatform().daemon().start(() -> {
+                while (listening.get()) {
+                    try {
+                        alice.expect(NICK, t -> true, Duration.ofSeconds(1));
+                        lineTimes.add(System.nanoTime());
+                    } catch (AssertionError | Exception e) {
+                        // no line this second
+                    }
+                }
+            });
+
+            AtomicInteger next = new AtomicInteger();
+            AtomicLong accepted = new AtomicLong(), refused = new AtomicLong(), failed = new AtomicLong();
+            ConcurrentLinkedQueue<Long> latNs = new ConcurrentLinkedQueue<>();
+            AtomicLong rssMax = new AtomicLong(), heapMax = new AtomicLong();
+            AtomicBoolean storming = new AtomicBoolean(true);
+            Thread sampler = Thread.ofPlatform().daemon().start(() -> {
+                while (storming.get()) {
+                    try {
+                        rssMax.accumulateAndGet(rssKb(bot.pid()), Math::max);
+                        heapMax.accumulateAndGet(heapUsedKb(bot.pid()), Math::max);
+                        Thread.sleep(500);
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            });
+            long t0 = System.nanoTime();
+            List<Thread> senders = new ArrayList<>();
+            for (int s = 0; s < SENDERS; s++) {
+                senders.add(Thread.ofPlatform().start(() -> {
+                    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                            .connectTimeout(Duration.ofSeconds(5)).build();
+                    int i;
+                    while ((i = next.getAndIncrement()) < EVENTS) {
+                        int k = i % KEYS;
+                        String body = """
+                                {"source":"backup","severity":"error","host":"imap%d","summary":"missing file %d in user.x%d cyrus.index","key":"slot-%d"}"""
+                                .formatted(k % 50, k, k, k);
+                        HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+                                .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                        long a = System.nanoTime();
+                        try {
+                            int code = http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
+                            latNs.add(System.nanoTime() - a);
+                            if (code / 100 == 2) accepted.incrementAndGet();
+                            else refused.incrementAndGet();
+                        } catch (Exception e) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (Thread t : senders) t.join();
+            double secs = (System.nanoTime() - t0) / 1e9;
+            storming.set(false);
+            sampler.join();
+            // The channel for two minutes more: the budget's digests come out as the minutes turn.
+            Thread.sleep(Long.getLong("bench.after-ms", 130_000));
+            System.gc(); // ours; the bot's heap is read after its own collections
+            Thread.sleep(5000);
+            long rssAfter = rssKb(bot.pid());
+            long heapAfter = heapUsedKb(bot.pid());
+            listening.set(false);
+            counter.join();
+            bot.destroy();
+            bot.waitFor();
+            long stored = stored(cfg);
+
+            List<Double> lat = latNs.stream().map(n -> n / 1e6).toList();
+            System.out.printf(Locale.ROOT, "intake storm benchmark (%s, %d CPUs)%n", System.getProperty("java.version"),
+                    Runtime.getRuntime().availableProcessors());
+            System.out.printf(Locale.ROOT, "%d events from %d senders in %.1f s: %.0f accepted/s; %d accepted, %d refused,"
+                    + " %d failed%n", EVENTS, SENDERS, secs, accepted.get() / secs, accepted.get(), refused.get(), failed.get());
+            System.out.printf(Locale.ROOT, "intake latency: median %.2f ms, p99 %.2f ms, max %.1f ms (target p99 < 5 ms)%n",
+                    pct(lat, 50), pct(lat, 99), pct(lat, 100));
+            System.out.printf(Locale.ROOT, "events lost (accepted, not in the store): %d (target 0); stored %d%n",
+                    accepted.get() - stored, stored);
+            System.out.printf(Locale.ROOT, "lines in #ops: %d in all; most in any 60 s: %d (budget 10 + a digest)%n",
+                    lineTimes.size(), maxPerMinute(lineTimes));
+            System.out.printf(Locale.ROOT, "heap used: idle %d MB, storm max %d MB, after %d MB%n", heapIdle / 1024,
+                    heapMax.get() / 1024, heapAfter / 1024);
+            System.out.printf(Locale.ROOT, "resident memory: idle %d MB, storm max %d MB, after %d MB (target <= 128 MB)%n",
+                    rssIdle / 1024, rssMax.get() / 1024, rssAfter / 1024);
+        } finally {
+            listening.set(false);
+            if (bot.isAlive()) {
+                bot.destroy();
+                bot.waitFor();
+            }
+            alice.close();
+        }
+    }
+
+    private static long stored(OpsbotConfig cfg) {
+        try (Store store = Store.open(cfg.storage())) {
+            return store.transaction("count", db -> {
+                try (ResultSet r = db.createStatement().executeQuery("SELECT COUNT(*) FROM events")) {
+                    r.next();
+                    return r.getLong(1);
+                }
+            });
+        }
+    }
+
+    private static int maxPerMinute(List<Long> times) {
+        List<Long> t = new ArrayList<>(times);
+        Collections.sort(t);
+        int best = 0;
+        for (int i = 0, j = 0; i < t.size(); i++) {
+            while (t.get(i) - t.get(j) >= 60_000_000_000L) j++;
+            best = Math.max(best, i - j + 1);
+        }
+        return best;
+    }
+
+    private static Process start(TestEnv env, Path jar, Path cfg, Path dir) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "@" + env.root.resolve("scripts/jvm.options"),
+                "-jar", jar.toString(), "run", "--config", cfg.toString());
+        pb.environment().put("PW", env.password());
+        pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("bot.log").toFile()));
+        return pb.start();
+    }
+
+    /** The bot's used heap, as its JVM says ({@code jcmd GC.heap_info}: the "used" of the whole heap). */
+    private static long heapUsedKb(long pid) throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(out);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    private static long rssKb(long pid) throws Exception {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("\\D", ""));
+        }
+        return -1;
+    }
+
+    private static double pct(List<Double> xs, int p) {
+        if (xs.isEmpty()) return Double.NaN;
+        List<Double> s = new ArrayList<>(xs);
+        Collections.sort(s);
+        return s.get(Math.min(s.size() - 1, (int) Math.ceil(p / 100.0 * s.size()) - 1));
+    }
+}
