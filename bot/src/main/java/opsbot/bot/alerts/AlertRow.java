@@ -204,7 +204,7 @@ record AlertRow(long id, String source, String key, State state, Severity severi
     AlertRow fired(Event e, long eventId, Instant now, Severity sev, Long silence) {
         return new AlertRow(id, source, key, state, sev, e.host() != null ? e.host() : host, e.summary(),
                 e.details() != null ? e.details() : details, fired + 1, firstAt, now, saidAt, told, silence, ackedBy,
-                ackedAt, resolvedAt, seq, eventId > 0 ? eventId : lastEvent);
+                ackedAt, resolvedAt, seq, eventId > 0 ? Long.valueOf(eventId) : lastEvent);
     }
 
     /** One more line said about it, now. */
@@ -225,6 +225,6 @@ record AlertRow(long id, String source, String key, State state, Severity severi
 
     AlertRow resolved(Instant at, long eventId) {
         return new AlertRow(id, source, key, State.RESOLVED, severity, host, summary, details, fired, firstAt, lastAt,
-                saidAt, told, silencedBy, ackedBy, ackedAt, at, seq, eventId > 0 ? eventId : lastEvent);
+                saidAt, told, silencedBy, ackedBy, ackedAt, at, seq, eventId > 0 ? Long.valueOf(eventId) : lastEvent);
     }
 }

@@ -87,12 +87,19 @@ public final class Alerts implements Folder, AlertBook, Extension {
     private final List<AlertListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, Expected> expected = new LinkedHashMap<>();
     private final PerMinute incidentBudget = new PerMinute(INCIDENT_PER_MINUTE);
+    /** Where lines go: the outbox, in the caller's transaction (tests look at the items on their way). */
+    interface Enqueue {
+        boolean enqueue(Connection db, Item item) throws SQLException;
+    }
+
+    private volatile Enqueue enqueue;
 
     Alerts(OpsbotConfig cfg, Toolbox tools, Schedule schedule) {
         this.cfg = cfg;
         this.intake = cfg.intake() != null ? cfg.intake() : new IntakeConfig(null, null, null, null, null, null, null, null);
         this.tools = tools;
         this.schedule = schedule;
+        this.enqueue = tools.outbox()::enqueue;
         for (ExpectedSpec s : intake.expected()) {
             expected.put(s.source(), new Expected(s, s.zone(cfg.bot())));
         }
@@ -113,6 +120,16 @@ public final class Alerts implements Folder, AlertBook, Extension {
         });
         dispatcher.extend(a);
         return a;
+    }
+
+    /** Tests: every item on its way to the outbox is shown to {@code seen} first. */
+    void watchItems(java.util.function.Consumer<Item> seen) {
+        Enqueue to = tools.outbox()::enqueue;
+        enqueue = (db, item) -> {
+            boolean added = to.enqueue(db, item);
+            if (added) seen.accept(item);
+            return added;
+        };
     }
 
     // --- AlertBook -------------------------------------------------------------------------------------------
@@ -257,13 +274,12 @@ public final class Alerts implements Folder, AlertBook, Extension {
             suppressed(a.source(), "unrouted");
             return said;
         }
-        String s = AlertText.oneLine(summary);
-        String h = AlertText.oneLine(head) + (head.endsWith(" ") ? " " : "");
+        String s = AlertText.oneLine(summary); // head and tail are the bot's words, their host already made one line
         String label = AlertText.label(a.host(), a.summary());
         for (Map.Entry<Target, Integer> t : to.entrySet()) {
-            String line = AlertText.fit(t.getKey(), h, s, AlertText.oneLine(tail));
+            String line = AlertText.fit(t.getKey(), head, s, tail);
             Item.Budget budget = new Item.Budget(a.source(), label, a.severity().word(), t.getValue());
-            tools.outbox().enqueue(db, new Item(t.getKey(), "alert:" + a.id() + ":" + what + ":" + said.seq(),
+            enqueue.enqueue(db, new Item(t.getKey(), "alert:" + a.id() + ":" + what + ":" + said.seq(),
                     Message.plain(line), null, null, null, budget));
             woken.add(t.getKey());
         }
@@ -314,7 +330,7 @@ public final class Alerts implements Folder, AlertBook, Extension {
         Actor actor = new Actor("intake:" + a.source(), "system", null);
         Optional<Incident> active = incidents.activeIn(db);
         if (active.isEmpty() && opens) {
-            active = Optional.of(incidents.openIn(db, Sanitize.capBytes(a.source() + ": " + plain(a), 400), actor));
+            active = Optional.of(incidents.openIn(db, Sanitize.capBytes(plain(a), 400), actor));
         }
         if (active.isEmpty()) return;
         incidents.logIn(db, active.get(), EntryKind.NOTE, actor, v == PerMinute.Verdict.LAST
@@ -428,7 +444,7 @@ public final class Alerts implements Folder, AlertBook, Extension {
         schedule.at(EXPECTED, source, next);
     }
 
-    private void silenceEnds(Schedule.Firing f) {
+    void silenceEnds(Schedule.Firing f) {
         Optional<Long> id = Silence.parseId(f.id());
         if (id.isEmpty()) return;
         Instant now = tools.clock().instant();
@@ -444,7 +460,7 @@ public final class Alerts implements Folder, AlertBook, Extension {
             String line = "silence " + x.tag() + " (" + x.describe() + ") expired"
                     + (held > 0 ? "; " + held + " alert" + (held == 1 ? "" : "s") + " it held still open: !alerts" : "");
             Target t = new Target(x.network(), x.place());
-            tools.outbox().enqueue(db, Item.of(t, "silence:" + x.id() + ":expired", Message.plain(line)));
+            enqueue.enqueue(db, Item.of(t, "silence:" + x.id() + ":expired", Message.plain(line)));
             Optional<Incident> active = tools.incidents().activeIn(db);
             if (active.isPresent()) tools.incidents().logIn(db, active.get(), EntryKind.NOTE, Actor.bot(), line);
             return Optional.of(t);
@@ -504,7 +520,7 @@ public final class Alerts implements Folder, AlertBook, Extension {
         View v = tools.store().transaction("list alerts", db -> new View(AlertRow.counts(db, now.minus(RECENT)),
                 AlertRow.recent(db, now.minus(RECENT), LIST_LIMIT), Silence.active(db, now)));
         List<String> out = new ArrayList<>();
-        out.add(v.counts()[0] + " open, " + v.counts()[1] + " resolved in the last " + AlertText.took(RECENT)
+        out.add(v.counts()[0] + " open, " + v.counts()[1] + " resolved in the last " + RECENT.toHours() + "h"
                 + (v.silences().isEmpty() ? "" : "; " + v.silences().size() + " silence" + (v.silences().size() == 1 ? "" : "s"))
                 + (v.rows().isEmpty() ? "" : " (!alerts show A12 for one)"));
         for (Silence s : v.silences()) {
@@ -550,28 +566,30 @@ public final class Alerts implements Folder, AlertBook, Extension {
         });
         if (found.isEmpty()) return List.of("no alert A" + id.get() + " (see !alerts)");
         AlertRow a = found.get().a();
+        // At most four lines (a channel's page): what it is, what it says, its details, and its story.
         List<String> out = new ArrayList<>();
         out.add(a.shortId() + " " + a.state().name().toLowerCase(Locale.ROOT) + " · " + AlertText.upper(a.severity())
-                + " · source " + a.source() + (a.host() == null ? "" : " · host " + AlertText.oneLine(a.host())));
-        out.add("key: " + AlertText.oneLine(a.key()));
+                + " · " + a.source() + (a.host() == null ? "" : " · host " + AlertText.oneLine(a.host()))
+                + " · key " + Sanitize.capBytes(AlertText.oneLine(a.key()), 80));
         out.add("summary: " + AlertText.oneLine(a.summary()));
         if (a.details() != null && !a.details().isBlank()) {
             out.add("details: " + Sanitize.capBytes(AlertText.oneLine(a.details()), 400));
         }
-        out.add("fired ×" + a.fired() + " · first " + Times.both(a.firstAt(), zone, now) + " · last "
-                + Times.both(a.lastAt(), zone, now));
-        if (a.ackedBy() != null) out.add("acknowledged by " + nameOf(a.ackedBy()) + " at " + Times.both(a.ackedAt(), zone, now));
+        List<String> story = new ArrayList<>();
+        story.add("×" + a.fired() + " · first " + Times.both(a.firstAt(), zone, now) + " · last " + AlertText.when(a.lastAt(), zone, now));
+        if (a.ackedBy() != null) story.add("acknowledged by " + nameOf(a.ackedBy()) + " " + AlertText.when(a.ackedAt(), zone, now));
         if (a.resolvedAt() != null) {
-            out.add("resolved at " + Times.both(a.resolvedAt(), zone, now) + " after "
+            story.add("resolved " + AlertText.when(a.resolvedAt(), zone, now) + " after "
                     + AlertText.took(Duration.between(a.firstAt(), a.resolvedAt())));
         }
         Silence s = found.get().s();
         if (s != null) {
-            out.add((a.told() ? "was silenced" : "silenced") + " by " + s.tag() + " (" + s.describe() + ", " + s.madeBy()
-                    + (s.reason() == null ? "" : ": " + AlertText.oneLine(s.reason())) + ") · " + s.state().name().toLowerCase(Locale.ROOT));
+            story.add((a.told() ? "was silenced" : "silenced") + " by " + s.tag() + " (" + s.describe() + ", " + s.madeBy()
+                    + (s.reason() == null ? "" : ": " + AlertText.oneLine(s.reason())) + "; " + s.state().name().toLowerCase(Locale.ROOT) + ")");
         }
         List<String> where = targets(a.source(), a.host(), a.severity()).keySet().stream().map(Target::place).toList();
-        out.add(where.isEmpty() ? "said nowhere (no route matches)" : "said in " + String.join(", ", where));
+        story.add(where.isEmpty() ? "said nowhere (no route matches)" : "said in " + String.join(", ", where));
+        out.add(String.join(" · ", story));
         return out;
     }
 
@@ -591,7 +609,7 @@ public final class Alerts implements Folder, AlertBook, Extension {
             return List.of("\"" + Sanitize.forReply(w[1]) + "\" is not a duration (e.g. 30m, 2h, 1d)");
         }
         if (d.compareTo(MIN_SILENCE) < 0 || d.compareTo(MAX_SILENCE) > 0) {
-            return List.of("a silence lasts " + Durations.format(MIN_SILENCE) + " to " + Durations.format(MAX_SILENCE));
+            return List.of("a silence lasts 1m to 30d");
         }
         String reason = w.length > 2 ? AlertText.oneLine(w[2]) : null;
         if (reason != null && reason.length() > 200) return List.of("the reason is at most 200 characters");
