@@ -190,7 +190,9 @@ class AlertsTest {
     }
 
     /** What the bot answers {@code account} in {@code channel}. */
-    private List<String> say(String account, String channel, String line) {
+    private List<String> say(String account, String channel, String line) throws InterruptedException {
+        // What the outbox says here unasked (a silence's end) is sent first, so it is not taken for the answer.
+        assertTrue(dispatcher.outbox().awaitSent(List.of(new Target("console", channel)), Duration.ofSeconds(20)));
         replies.clear();
         dispatcher.handle(new Inbound("console", channel, account, new Identity.IrcAccount(account), line));
         return replies.getOrDefault(channel, List.of());
