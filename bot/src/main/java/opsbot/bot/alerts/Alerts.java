@@ -146,15 +146,24 @@ public final class Alerts implements Folder, AlertBook, Extension {
         return AlertRow.find(db, id.get()).map(this::alert);
     }
 
+    /**
+     * {@inheritDoc} Said in its places; not written into the incident here: the one who acknowledges in chat (the
+     * duty package) logs that, as that person.
+     */
     @Override
     public Optional<Alert> acknowledge(Connection db, long id, String by, Instant at) throws SQLException {
+        return acknowledge(db, id, by, at, false);
+    }
+
+    /** {@code logged}: also into the incident (an acknowledge that came as an event, by {@code intake:SOURCE}). */
+    private Optional<Alert> acknowledge(Connection db, long id, String by, Instant at, boolean logged) throws SQLException {
         Optional<AlertRow> row = AlertRow.find(db, id);
         if (row.isEmpty() || row.get().state() != Alert.State.OPEN) return Optional.empty();
         AlertRow a = row.get().acked(by, at);
         Set<Target> woken = new HashSet<>();
         if (a.told()) {
             a = say(db, a, "ack", "[" + a.shortId() + "] acknowledged by " + nameOf(by) + ": ", a.summary(), "", woken);
-            incident(db, a, "acknowledged by " + nameOf(by) + ": " + plain(a), false);
+            if (logged) incident(db, a, "acknowledged by " + nameOf(by) + ": " + plain(a), false);
             for (AlertListener l : listeners) l.acknowledged(db, alert(a));
         }
         a.save(db);
@@ -178,7 +187,7 @@ public final class Alerts implements Folder, AlertBook, Extension {
             case ACKNOWLEDGED -> {
                 Optional<AlertRow> live = AlertRow.live(db, e.source(), e.key());
                 if (live.isPresent() && live.get().state() == Alert.State.OPEN) {
-                    acknowledge(db, live.get().id(), "intake:" + e.source(), now);
+                    acknowledge(db, live.get().id(), "intake:" + e.source(), now, true);
                 } else {
                     suppressed(e.source(), "dedup");
                 }

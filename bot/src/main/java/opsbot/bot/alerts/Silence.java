@@ -42,7 +42,8 @@ record Silence(long id, What what, String pattern, String source, String reason,
     boolean matches(Event e, Inventory inventory) {
         return switch (what) {
             case SOURCE -> Globs.matches(pattern, e.source());
-            case KEY -> (source == null || source.equals(e.source())) && Globs.matches(pattern, e.key());
+            case KEY -> (source == null || source.equals(e.source()))
+                    && (Globs.matches(pattern, e.key()) || pattern.equals(AlertRow.storedKey(e.key()))); // a long key as stored
             case HOST -> e.host() != null && (Globs.matches(pattern, e.host())
                     || inventory.host(e.host()).map(h -> h.name().equalsIgnoreCase(pattern)).orElse(false));
         };
