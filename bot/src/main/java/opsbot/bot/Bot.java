@@ -47,6 +47,7 @@ public final class Bot implements AutoCloseable {
             opsbot.bot.check.Checks.install(cfg, dispatcher, schedule);
             opsbot.bot.followup.FollowUps.install(dispatcher, schedule);
             opsbot.bot.runbook.Runbooks.install(cfg, dispatcher, schedule, executor, executor instanceof DryRunExecutor);
+            if (cfg.intake() != null) opsbot.bot.alerts.Alerts.install(cfg, dispatcher, schedule); // the intake's Folder, duty's AlertBook
             schedule.start();
             return new Bot(store, schedule, dispatcher);
         } catch (JSchException | RuntimeException e) {

@@ -13,6 +13,13 @@ public interface AlertListener {
     default void opened(Connection db, Alert a) throws SQLException {
     }
 
+    /**
+     * Its severity went up while it was open or acknowledged (a warning that became critical): a page that its
+     * opening did not warrant may be due now.
+     */
+    default void raised(Connection db, Alert a) throws SQLException {
+    }
+
     /** Someone acknowledged it (in chat, or the sender with PagerDuty's acknowledge). */
     default void acknowledged(Connection db, Alert a) throws SQLException {
     }

@@ -75,6 +75,46 @@ public final class IncidentStore {
         });
     }
 
+    /**
+     * {@link #open(String, Actor, Instant, Publisher)} inside the caller's transaction (on the store's connection,
+     * which the caller holds): the incident and its first entry commit with whatever else the caller writes.
+     */
+    public Change openIn(Connection db, String title, Actor who, Instant at, Publisher publisher) throws SQLException {
+        String t = cut(title.strip(), 512);
+        long id;
+        try (PreparedStatement p = db.prepareStatement(
+                "INSERT INTO incidents (title, opened_at, opened_by, entries, head_hash) VALUES (?,?,?,0,'')",
+                Statement.RETURN_GENERATED_KEYS)) {
+            p.setString(1, t);
+            p.setObject(2, odt(at));
+            p.setString(3, cut(who.person(), 256));
+            p.executeUpdate();
+            try (ResultSet k = p.getGeneratedKeys()) {
+                k.next();
+                id = k.getLong(1);
+            }
+        }
+        Entry e = append(db, key(), id, EntryKind.OPENED, who, t, at);
+        return published(db, publisher, new Change(find(db, id).orElseThrow(), e));
+    }
+
+    /** {@link #append(long, EntryKind, Actor, String, Instant, Publisher)} inside the caller's transaction. */
+    public Change appendIn(Connection db, long incidentId, EntryKind kind, Actor who, String text, Instant at,
+                           Publisher publisher) throws SQLException {
+        Entry e = append(db, key(), incidentId, kind, who, text, at);
+        return published(db, publisher, new Change(find(db, incidentId).orElseThrow(), e));
+    }
+
+    /** The open incidents, oldest first, as the caller's transaction sees them. */
+    static List<Incident> openIn(Connection db) throws SQLException {
+        List<Incident> out = new ArrayList<>();
+        try (Statement s = db.createStatement();
+             ResultSet r = s.executeQuery("SELECT * FROM incidents WHERE closed_at IS NULL ORDER BY id")) {
+            while (r.next()) out.add(incident(r));
+        }
+        return out;
+    }
+
     public Entry append(long incidentId, EntryKind kind, Actor who, String text, Instant at) {
         return append(incidentId, kind, who, text, at, Publisher.NONE).entry();
     }
@@ -173,7 +213,7 @@ public final class IncidentStore {
         return store.transaction("read an incident", db -> find(db, id));
     }
 
-    private static Optional<Incident> find(Connection db, long id) throws SQLException {
+    static Optional<Incident> find(Connection db, long id) throws SQLException {
         try (PreparedStatement p = db.prepareStatement("SELECT * FROM incidents WHERE id=?")) {
             p.setLong(1, id);
             try (ResultSet r = p.executeQuery()) {

@@ -88,6 +88,41 @@ public final class Incidents implements AutoCloseable {
     public record Active(Incident incident, boolean opened) {
     }
 
+    // --- inside the caller's store transaction ------------------------------------------------------------
+    // For producers whose entry must commit with their own change (an alert folded from an event): these run on
+    // the connection the caller's Store.transaction holds, never open a transaction of their own, and do not take
+    // this object's lock (the caller holds the store's, and the methods above take this one first: the reverse
+    // order would deadlock). The store's one connection serialises them with everything else. Wake the feeds
+    // ({@link #wakeFeeds}) once the caller's transaction committed.
+
+    /** {@link #active} as the caller's transaction sees it. */
+    public Optional<Incident> activeIn(Connection db) throws SQLException {
+        Optional<Long> chosen = Optional.ofNullable(store.state(ACTIVE_KEY)).flatMap(Incident::number);
+        if (chosen.isPresent()) {
+            Optional<Incident> i = IncidentStore.find(db, chosen.get());
+            if (i.isPresent() && i.get().isOpen()) return i;
+        }
+        List<Incident> open = IncidentStore.openIn(db);
+        return open.isEmpty() ? Optional.empty() : Optional.of(open.get(open.size() - 1));
+    }
+
+    /** {@link #open} in the caller's transaction; it becomes the active incident when that commits. */
+    public Incident openIn(Connection db, String title, Actor who) throws SQLException {
+        IncidentStore.Change c = incidents.openIn(db, title, who, clock.instant(), this::enqueue);
+        store.setState(ACTIVE_KEY, Long.toString(c.incident().id())); // on the same connection: part of the transaction
+        return c.incident();
+    }
+
+    /** {@link #log(Incident, EntryKind, Actor, String)} in the caller's transaction. */
+    public Entry logIn(Connection db, Incident i, EntryKind kind, Actor who, String text) throws SQLException {
+        return incidents.appendIn(db, i.id(), kind, who, text, clock.instant(), this::enqueue).entry();
+    }
+
+    /** Tells the feeds' senders that entries may wait (after the transaction that wrote them committed). */
+    public void wakeFeeds() {
+        wake();
+    }
+
     /** Logs into the active incident, if there is one. */
     public synchronized Optional<Entry> log(EntryKind kind, Actor who, String text) {
         return active().map(i -> log(i, kind, who, text));

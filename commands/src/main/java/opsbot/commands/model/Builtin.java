@@ -1,5 +1,6 @@
 package opsbot.commands.model;
 
+import opsbot.config.Kind;
 import opsbot.config.Role;
 
 import java.util.List;
@@ -27,7 +28,11 @@ public enum Builtin {
     RUN("run", List.of(), "run ID", "run a follow-up now", Role.OPERATOR),
     SNOOZE("snooze", List.of(), "snooze ID DURATION", "push a follow-up back by DURATION", Role.OPERATOR),
     RUNBOOK("runbook", List.of("rb"), "runbook [status [ID]]", "runbooks: what is running, its steps and their results"),
-    CHECKS("checks", List.of(), "checks [NAME]", "health checks: state, last and next run; NAME for its last result");
+    CHECKS("checks", List.of(), "checks [NAME]", "health checks: state, last and next run; NAME for its last result"),
+    ALERTS("alerts", List.of(), "alerts [show ID]", "open and recently resolved alerts, active silences; show A12 for one"),
+    SILENCE("silence", List.of(), "silence [source:|host:|key:]WHAT DURATION [REASON]",
+            "keep alerts of a source, host or key quiet for DURATION (stored and listed, not said)", Role.OPERATOR, Kind.CHANGE),
+    UNSILENCE("unsilence", List.of(), "unsilence ID", "lift a silence (S3) now", Role.OPERATOR, Kind.CHANGE);
 
     public final String word;
     public final List<String> aliases;
@@ -35,12 +40,19 @@ public enum Builtin {
     public final String help;
     /** Who may use it at all. */
     public final Role role;
+    /** What the door sees: a change (silencing) is refused in a channel of shared trust. */
+    public final Kind kind;
 
     Builtin(String word, List<String> aliases, String usage, String help) {
         this(word, aliases, usage, help, Role.VIEWER);
     }
 
     Builtin(String word, List<String> aliases, String usage, String help, Role role) {
+        this(word, aliases, usage, help, role, Kind.READ);
+    }
+
+    Builtin(String word, List<String> aliases, String usage, String help, Role role, Kind kind) {
+        this.kind = kind;
         this.word = word;
         this.aliases = aliases;
         this.usage = usage;

@@ -19,6 +19,6 @@ public record CommandRef(String name, Kind kind, Role role) {
 
     /** A built-in as a whole; {@code incident} has a ref per subcommand (see the dispatcher's incident commands). */
     public static CommandRef of(Builtin b) {
-        return new CommandRef(b.word, Kind.READ, b.role);
+        return new CommandRef(b.word, b.kind, b.role);
     }
 }
