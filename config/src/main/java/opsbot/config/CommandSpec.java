@@ -24,7 +24,9 @@ public record CommandSpec(String name, List<String> aliases, String help, Role r
     public static final Set<String> RESERVED_NAMES = Set.of("help", "?", "hosts", "whoami", "more", "yes", "y",
             "no", "ping", "incident", "inc", "note",
             // issue 9: follow-ups, runbooks, checks
-            "remind", "in", "followups", "cancel", "run", "snooze", "runbook", "rb", "checks");
+            "remind", "in", "followups", "cancel", "run", "snooze", "runbook", "rb", "checks",
+            // issue 10: on duty
+            "duty", "ack");
 
     public CommandSpec {
         aliases = aliases == null ? List.of() : List.copyOf(aliases);

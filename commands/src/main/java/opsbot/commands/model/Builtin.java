@@ -27,7 +27,10 @@ public enum Builtin {
     RUN("run", List.of(), "run ID", "run a follow-up now", Role.OPERATOR),
     SNOOZE("snooze", List.of(), "snooze ID DURATION", "push a follow-up back by DURATION", Role.OPERATOR),
     RUNBOOK("runbook", List.of("rb"), "runbook [status [ID]]", "runbooks: what is running, its steps and their results"),
-    CHECKS("checks", List.of(), "checks [NAME]", "health checks: state, last and next run; NAME for its last result");
+    CHECKS("checks", List.of(), "checks [NAME]", "health checks: state, last and next run; NAME for its last result"),
+    // issue 10: on duty. take and give are asked at the door as "duty take"/"duty give" (operator, or in the rotation)
+    DUTY("duty", List.of(), "duty [take | give PERSON [until TIME]]", "who is on duty now and until when; take it, or give it"),
+    ACK("ack", List.of(), "ack ID", "acknowledge an alert (A12): its pages stop until it resolves", Role.OPERATOR);
 
     public final String word;
     public final List<String> aliases;
