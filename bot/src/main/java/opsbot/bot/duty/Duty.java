@@ -72,6 +72,11 @@ public final class Duty implements Extension, AlertListener {
         return d;
     }
 
+    /** The pages' engine, or null without a rotation (for tests). */
+    Escalation escalation() {
+        return escalation;
+    }
+
     // ---- alert listener: inside the alert's transaction -------------------------------------------------------
 
     @Override
