@@ -138,7 +138,11 @@ final class Escalation {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
-                log.error("duty: cannot arm page P{}; the minute's sweep does", pageId, e);
+                if (afterCommit.isShutdown()) {
+                    log.info("duty: closing; page P{} is armed from its row at the next start", pageId);
+                } else {
+                    log.error("duty: cannot arm page P{}; the minute's sweep does", pageId, e);
+                }
             }
         });
     }
