@@ -47,7 +47,10 @@ public final class Bot implements AutoCloseable {
             opsbot.bot.check.Checks.install(cfg, dispatcher, schedule);
             opsbot.bot.followup.FollowUps.install(dispatcher, schedule);
             opsbot.bot.runbook.Runbooks.install(cfg, dispatcher, schedule, executor, executor instanceof DryRunExecutor);
-            if (cfg.intake() != null) opsbot.bot.alerts.Alerts.install(cfg, dispatcher, schedule); // the intake's Folder, duty's AlertBook
+            // The alerts are the intake's Folder and duty's AlertBook; without an intake there are none, and
+            // !ack says so.
+            opsbot.bot.alerts.Alerts alerts = cfg.intake() == null ? null : opsbot.bot.alerts.Alerts.install(cfg, dispatcher, schedule);
+            opsbot.bot.duty.Duty.install(cfg, dispatcher, schedule, alerts);
             schedule.start();
             return new Bot(store, schedule, dispatcher);
         } catch (JSchException | RuntimeException e) {

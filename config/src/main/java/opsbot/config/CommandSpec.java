@@ -26,7 +26,9 @@ public record CommandSpec(String name, List<String> aliases, String help, Role r
             // issue 9: follow-ups, runbooks, checks
             "remind", "in", "followups", "cancel", "run", "snooze", "runbook", "rb", "checks",
             // issue 10: alerts
-            "alerts", "silence", "unsilence");
+            "alerts", "silence", "unsilence",
+            // issue 10: on duty
+            "duty", "ack");
 
     public CommandSpec {
         aliases = aliases == null ? List.of() : List.copyOf(aliases);

@@ -348,7 +348,7 @@ public final class Dispatcher implements AutoCloseable {
         try {
             CommandRef what = switch (command) {
                 case Builtin b when b == Builtin.INCIDENT -> IncidentCommands.ref(rest);
-                case Builtin b -> CommandRef.of(b);
+                case Builtin b -> extensionRef(b, in, rest).orElseGet(() -> CommandRef.of(b));
                 case CommandSpec spec -> CommandRef.of(spec);
                 case CommandRef ref -> ref;
                 default -> null; // the gate denies an unknown command
@@ -358,6 +358,14 @@ public final class Dispatcher implements AutoCloseable {
             log.error("authorize failed for {} on {}; denied", in.nick(), in.network(), e);
             return new Decision.Deny(Gate.BROKEN);
         }
+    }
+
+    /** A subcommand's own ref, from the extension that answers the built-in (see {@link Extension#ref}). */
+    private Optional<CommandRef> extensionRef(Builtin b, Inbound in, String rest) {
+        for (Extension e : extensions) {
+            if (e.answers().contains(b)) return e.ref(b, in.who(), rest);
+        }
+        return Optional.empty();
     }
 
     Caller identify(Inbound in) {

@@ -2,6 +2,7 @@ package opsbot.bot.dispatch;
 
 import opsbot.commands.model.Builtin;
 import opsbot.commands.policy.CommandRef;
+import opsbot.commands.policy.Identity;
 
 import java.util.List;
 import java.util.Optional;
@@ -18,6 +19,15 @@ public interface Extension {
     /** The built-ins it answers. */
     default Set<Builtin> answers() {
         return Set.of();
+    }
+
+    /**
+     * What the door is asked for a built-in it answers, when not the built-in as a whole: a subcommand with a
+     * role of its own ({@code duty take}), like the incident subcommands. {@code rest} is the text after the
+     * command word as typed. Empty: the built-in's own role.
+     */
+    default Optional<CommandRef> ref(Builtin b, Identity who, String rest) {
+        return Optional.empty();
     }
 
     /** Lines for the asker (paged by the dispatcher); empty when it replies later or has said it already. */

@@ -32,7 +32,10 @@ public enum Builtin {
     ALERTS("alerts", List.of(), "alerts [show ID]", "open and recently resolved alerts, active silences; show A12 for one"),
     SILENCE("silence", List.of(), "silence [source:|host:|key:]WHAT DURATION [REASON]",
             "keep alerts of a source, host or key quiet for DURATION (stored and listed, not said)", Role.OPERATOR, Kind.CHANGE),
-    UNSILENCE("unsilence", List.of(), "unsilence ID", "lift a silence (S3) now", Role.OPERATOR, Kind.CHANGE);
+    UNSILENCE("unsilence", List.of(), "unsilence ID", "lift a silence (S3) now", Role.OPERATOR, Kind.CHANGE),
+    // issue 10: on duty. take and give are asked at the door as "duty take"/"duty give" (operator, or in the rotation)
+    DUTY("duty", List.of(), "duty [take | give PERSON [until TIME]]", "who is on duty now and until when; take it, or give it"),
+    ACK("ack", List.of(), "ack ID", "acknowledge an alert (A12): its pages stop until it resolves", Role.OPERATOR);
 
     public final String word;
     public final List<String> aliases;

@@ -1,0 +1,142 @@
+package opsbot.bot.duty;
+
+import static opsbot.bot.store.Sql.cut;
+import static opsbot.bot.store.Sql.instant;
+import static opsbot.bot.store.Sql.odt;
+
+import opsbot.bot.outbox.Target;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The {@code duty_pages} table. Every change of a page is conditional on the step and state it was read at. */
+final class Pages {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Pages.class);
+    /** How many PAGING rows a sweep looks at, at most (each is an open alert at or above page-at). */
+    static final int SWEEP_LIMIT = 10_000;
+
+    private Pages() {
+    }
+
+    static long add(Connection db, long alertId, String severity, String about, List<Target> targets, Instant openedAt)
+            throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("INSERT INTO duty_pages (alert_id, severity, about, targets, step,"
+                + " state, opened_at, next_due) VALUES (?,?,?,?,0,'PAGING',?,?)", Statement.RETURN_GENERATED_KEYS)) {
+            p.setLong(1, alertId);
+            p.setString(2, cut(severity, 16));
+            p.setString(3, cut(about, 1024));
+            p.setString(4, targets(targets));
+            p.setObject(5, odt(openedAt));
+            p.setObject(6, odt(openedAt)); // the first mention is due at once
+            p.executeUpdate();
+            try (ResultSet k = p.getGeneratedKeys()) {
+                k.next();
+                return k.getLong(1);
+            }
+        }
+    }
+
+    static Optional<Page> find(Connection db, long id) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT * FROM duty_pages WHERE id=?")) {
+            p.setLong(1, id);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? Optional.of(row(r)) : Optional.empty();
+            }
+        }
+    }
+
+    /** The alert's pages still going (PAGING). */
+    static List<Page> paging(Connection db, long alertId) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT * FROM duty_pages WHERE alert_id=? AND state='PAGING'"
+                + " ORDER BY id")) {
+            p.setLong(1, alertId);
+            return rows(p);
+        }
+    }
+
+    /** Every page still going, soonest first, bounded: what the sweep compares with the armed timers. */
+    static List<Page> paging(Connection db) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("SELECT * FROM duty_pages WHERE state='PAGING'"
+                + " ORDER BY next_due LIMIT " + SWEEP_LIMIT)) {
+            return rows(p);
+        }
+    }
+
+    /**
+     * Moves a page from step {@code from} to {@code to} (and to {@code state}, due next at {@code nextDue}), only if
+     * it is still paging at {@code from}: false when a firing, an ack or a resolve got there first.
+     */
+    static boolean step(Connection db, long id, int from, int to, Page.State state, Instant nextDue) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("UPDATE duty_pages SET step=?, state=?, next_due=?"
+                + " WHERE id=? AND step=? AND state='PAGING'")) {
+            p.setInt(1, to);
+            p.setString(2, state.name());
+            p.setObject(3, odt(nextDue));
+            p.setLong(4, id);
+            p.setInt(5, from);
+            return p.executeUpdate() == 1;
+        }
+    }
+
+    /** Stops every page of the alert still going ({@code why}: acknowledged by, resolved); how many it stopped. */
+    static int stop(Connection db, long alertId, String why, Instant at) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("UPDATE duty_pages SET state='STOPPED', next_due=NULL,"
+                + " stopped_at=?, stopped_why=? WHERE alert_id=? AND state='PAGING'")) {
+            p.setObject(1, odt(at));
+            p.setString(2, cut(why, 256));
+            p.setLong(3, alertId);
+            return p.executeUpdate();
+        }
+    }
+
+    /**
+     * {@code network TAB place} a line: places have neither (IRC channels, Matrix room aliases and IDs). Past the
+     * column's size the rest are left out and logged (the alert is still said there by its route): a page never
+     * makes the event's transaction fail.
+     */
+    private static String targets(List<Target> ts) {
+        StringBuilder b = new StringBuilder();
+        int left = 0;
+        for (Target t : ts) {
+            String line = t.network() + "\t" + t.place();
+            if (b.length() + 1 + line.length() > 4096) {
+                left++;
+                continue;
+            }
+            if (!b.isEmpty()) b.append('\n');
+            b.append(line);
+        }
+        if (left > 0) log.warn("duty: a page goes to {} of its {} targets (no room for more)", ts.size() - left, ts.size());
+        return b.toString();
+    }
+
+    private static List<Target> targets(String s) {
+        List<Target> out = new ArrayList<>();
+        for (String line : s.split("\n")) {
+            int tab = line.indexOf('\t');
+            if (tab > 0) out.add(new Target(line.substring(0, tab), line.substring(tab + 1)));
+        }
+        return out;
+    }
+
+    private static List<Page> rows(PreparedStatement p) throws SQLException {
+        List<Page> out = new ArrayList<>();
+        try (ResultSet r = p.executeQuery()) {
+            while (r.next()) out.add(row(r));
+        }
+        return out;
+    }
+
+    private static Page row(ResultSet r) throws SQLException {
+        return new Page(r.getLong("id"), r.getLong("alert_id"), r.getString("severity"), r.getString("about"),
+                targets(r.getString("targets")), r.getInt("step"), Page.State.valueOf(r.getString("state")),
+                instant(r, "opened_at"), instant(r, "next_due"));
+    }
+}

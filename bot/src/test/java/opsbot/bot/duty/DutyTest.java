@@ -1,0 +1,623 @@
+package opsbot.bot.duty;
+
+import opsbot.bot.alerts.Alert;
+import opsbot.bot.alerts.AlertBook;
+import opsbot.bot.alerts.AlertListener;
+import opsbot.bot.chat.ChatNetwork;
+import opsbot.bot.chat.Inbound;
+import opsbot.bot.chat.Message;
+import opsbot.bot.dispatch.Dispatcher;
+import opsbot.bot.incident.Actor;
+import opsbot.bot.incident.Entry;
+import opsbot.bot.incident.Incident;
+import opsbot.bot.outbox.Target;
+import opsbot.bot.schedule.Schedule;
+import opsbot.bot.store.Sql;
+import opsbot.bot.store.Store;
+import opsbot.bot.testkit.TestEnv;
+import opsbot.bot.testkit.WhileDown;
+import opsbot.commands.policy.Identity;
+import opsbot.commands.ssh.ExecResult;
+import opsbot.commands.ssh.FanOut;
+import opsbot.config.ConfigLoader;
+import opsbot.config.OpsbotConfig;
+import opsbot.config.Severity;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * On duty with a real store, schedule and dispatcher, recording IRC and Matrix networks and a fake {@link AlertBook}
+ * that behaves as documented (acknowledge tells the listeners in the caller's transaction).
+ */
+class DutyTest {
+    private static final Duration T = Duration.ofSeconds(20);
+    private static final Target OPS = new Target("irc", "#ops");
+    private static final Target ROOM = new Target("matrix", "#ops:example.org");
+    @TempDir
+    Path dir;
+
+    private final List<String> replies = new CopyOnWriteArrayList<>();
+    /** Outbox posts as "network target plain", and their HTML. */
+    private final List<String> posts = new CopyOnWriteArrayList<>();
+    private final List<String> html = new CopyOnWriteArrayList<>();
+    /** IRC account -> the nick the network sees them under now. */
+    private final Map<String, String> nicks = new ConcurrentHashMap<>();
+    private final MutableClock clock = new MutableClock();
+    private final FakeBook book = new FakeBook();
+    private Bot bot;
+
+    private OpsbotConfig cfg() {
+        String yaml = """
+                bot: {timezone: Europe/Berlin}
+                people:
+                  - {name: alice, irc-account: alice, matrix-id: "@alice:example.org", role: operator, timezone: Europe/Oslo}
+                  - {name: bob, irc-account: bob, matrix-id: "@bob:example.org", role: operator}
+                  - {name: carol, irc-account: carol, role: viewer, timezone: America/New_York}
+                  - {name: dave, irc-account: dave, role: operator}
+                  - {name: erin, irc-account: erin, role: viewer}
+                channels: {"#ops": ops, "#lobby": shared}
+                hosts:
+                  - {name: compute4, address: 10.0.0.4}
+                irc: {server: irc.example.net, nick: opsbot, channels: ["#ops"], sasl: {account: opsbot, password: x}}
+                ssh: {user: opsbot, private-key: k, known-hosts: kh}
+                storage: {path: %s}
+                duty:
+                  people: [alice, bob, carol]
+                  rotation: weekly
+                  handoff-day: monday
+                  handoff: "09:00"
+                  zone: Europe/Oslo
+                  page-at: critical
+                  repeat-after: 10m
+                  secondary-after: 20m
+                  everyone-after: 30m
+                """.formatted(dir.resolve("opsbot"));
+        ConfigLoader.Result r = new ConfigLoader(n -> "secret-" + n, false).load("t.yml", yaml, null);
+        if (r instanceof ConfigLoader.Result.Invalid i) throw new IllegalStateException(i.report());
+        return ((ConfigLoader.Result.Loaded) r).config();
+    }
+
+    /** The pieces of a bot as Bot.create wires them (the lead adds Duty.install there), with recording networks. */
+    private final class Bot implements AutoCloseable {
+        final Store store;
+        final Schedule schedule;
+        final Dispatcher d;
+        final Duty duty;
+
+        Bot(OpsbotConfig cfg) {
+            store = Store.open(cfg.storage());
+            schedule = Schedule.create(store.pool(), clock);
+            d = new Dispatcher(cfg, store, new FanOut((h, line) -> new ExecResult.Exited(0, "", "", 0, Duration.ZERO), 2), clock);
+            duty = Duty.install(cfg, d, schedule, book);
+            schedule.start();
+            d.attach(new Irc());
+            d.attach(new Matrix());
+        }
+
+        Escalation esc() {
+            return duty.escalation();
+        }
+
+        @Override
+        public void close() {
+            schedule.close();
+            d.close();
+            store.close();
+        }
+    }
+
+    private final class Irc implements ChatNetwork {
+        public String name() { return "irc"; }
+        public void start(Consumer<Inbound> inbox) { }
+        public void send(String target, List<String> lines) { lines.forEach(l -> replies.add(target + " " + l)); }
+        public String post(String target, Message m, String thread, String key) {
+            posts.add("irc " + target + " " + m.plain());
+            return null;
+        }
+        public String nameOf(Identity who, String lastNick) {
+            return who instanceof Identity.IrcAccount a ? nicks.getOrDefault(a.account(), lastNick) : lastNick;
+        }
+        public String selfName() { return "opsbot"; }
+        public void close() { }
+    }
+
+    /** Mentions as MatrixNetwork makes them: the user ID in the body and a pill in the HTML. */
+    private final class Matrix implements ChatNetwork {
+        public String name() { return "matrix"; }
+        public void start(Consumer<Inbound> inbox) { }
+        public void send(String target, List<String> lines) { lines.forEach(l -> replies.add(target + " " + l)); }
+        public String post(String target, Message m, String thread, String key) {
+            posts.add("matrix " + target + " " + m.plain());
+            html.add(m.html());
+            return "$" + key;
+        }
+        public Message mention(Identity who, String lastNick, String text) {
+            if (!(who instanceof Identity.MatrixUser u)) return ChatNetwork.super.mention(who, lastNick, text);
+            return new Message(u.userId() + ": " + text, "<a href=\"https://matrix.to/#/" + u.userId() + "\">" + u.userId()
+                    + "</a>: " + text);
+        }
+        public String selfName() { return "@opsbot:example.org"; }
+        public void close() { }
+    }
+
+    /** The system clock, unless a test sets the time (the roster's commands; never the paging, which runs on timers). */
+    private static final class MutableClock extends Clock {
+        volatile Instant fixed;
+
+        public ZoneId getZone() { return ZoneOffset.UTC; }
+        public Clock withZone(ZoneId zone) { return this; }
+        public Instant instant() { return fixed != null ? fixed : Instant.now(); }
+    }
+
+    /** Alerts in memory, as documented: acknowledge tells the listeners in the caller's transaction. */
+    private static final class FakeBook implements AlertBook {
+        final Map<Long, Alert> alerts = new ConcurrentHashMap<>();
+        final List<AlertListener> listeners = new CopyOnWriteArrayList<>();
+
+        public Optional<Alert> find(Connection db, String shortId) {
+            if (!shortId.matches("[Aa]\\d+")) return Optional.empty();
+            return Optional.ofNullable(alerts.get(Long.parseLong(shortId.substring(1))));
+        }
+
+        public synchronized Optional<Alert> acknowledge(Connection db, long id, String by, Instant at) throws SQLException {
+            Alert a = alerts.get(id);
+            if (a == null || a.state() != Alert.State.OPEN) return Optional.empty();
+            Alert acked = with(a, Alert.State.ACKNOWLEDGED, by);
+            alerts.put(id, acked);
+            for (AlertListener l : listeners) l.acknowledged(db, acked);
+            return Optional.of(acked);
+        }
+
+        public void listen(AlertListener l) {
+            listeners.add(l);
+        }
+
+        /** An event opened alert {@code id}: the listeners are told in the event's transaction. */
+        Alert open(Store store, long id, Severity sev, List<Target> targets) {
+            Instant now = Instant.now();
+            Alert a = new Alert(id, "backup", "k" + id, sev, "imap3", "missing file 87040", Alert.State.OPEN, now, now, 1,
+                    targets, null);
+            alerts.put(id, a);
+            store.transaction("fold", db -> {
+                for (AlertListener l : listeners) l.opened(db, a);
+                return null;
+            });
+            return a;
+        }
+
+        void senderAck(Store store, long id) {
+            store.transaction("fold", db -> acknowledge(db, id, "intake:pagerduty", Instant.now()));
+        }
+
+        void resolve(Store store, long id) {
+            Alert r = with(alerts.get(id), Alert.State.RESOLVED, alerts.get(id).ackedBy());
+            alerts.put(id, r);
+            store.transaction("fold", db -> {
+                for (AlertListener l : listeners) l.resolved(db, r);
+                return null;
+            });
+        }
+
+        private static Alert with(Alert a, Alert.State s, String by) {
+            return new Alert(a.id(), a.source(), a.key(), a.severity(), a.host(), a.summary(), s, a.firstAt(), a.lastAt(),
+                    a.count(), a.targets(), by);
+        }
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (bot != null) bot.close();
+    }
+
+    private void start() {
+        bot = new Bot(cfg());
+    }
+
+    private void restart() {
+        bot.close();
+        bot = null;
+        start();
+    }
+
+    private void say(String nick, String text) {
+        say(nick, "#ops", text);
+    }
+
+    private void say(String nick, String channel, String text) {
+        bot.d.handle(new Inbound("irc", channel, nick, Identity.irc("irc", nick, nick), text));
+    }
+
+    private String lastReply() {
+        return replies.isEmpty() ? "" : replies.get(replies.size() - 1);
+    }
+
+    // ---- the roster -------------------------------------------------------------------------------------------
+
+    @Test
+    void dutySaysPrimaryAndSecondaryUntilTheHandoffInTheAskersZoneAndUtc() {
+        clock.fixed = Instant.parse("2026-01-06T10:00:00Z"); // Tuesday of alice's week
+        start();
+        say("bob", "!duty");
+        assertEquals("#ops on duty: alice primary, bob secondary until 2026-01-12 09:00 Europe/Berlin, 2026-01-12 08:00 UTC;"
+                + " then bob and carol (rotation weekly at Monday 09:00 Europe/Oslo)", lastReply());
+        say("carol", "!duty");
+        assertTrue(lastReply().contains("until 2026-01-12 03:00 America/New_York, 2026-01-12 08:00 UTC"), lastReply());
+        clock.fixed = Instant.parse("2026-01-12T07:59:59Z");
+        say("bob", "!duty");
+        assertTrue(lastReply().startsWith("#ops on duty: alice primary, bob secondary until 09:00 Europe/Berlin, 08:00 UTC"),
+                lastReply());
+        clock.fixed = Instant.parse("2026-01-12T08:00:00Z");
+        say("bob", "!duty");
+        assertTrue(lastReply().startsWith("#ops on duty: bob primary, carol secondary until 2026-01-19 09:00"), lastReply());
+    }
+
+    @Test
+    void takeMakesTheAskerPrimaryUntilTheNextHandoffWithThePreviousPrimaryAsSecondaryAndIsLogged() throws Exception {
+        clock.fixed = Instant.parse("2026-01-06T10:00:00Z");
+        start();
+        Incident inc = bot.d.incidents().open("mail down", new Actor("bob", "irc", "#ops"));
+        say("carol", "!duty take"); // a viewer, but in the rotation
+        assertEquals("#ops carol took primary duty from alice until 2026-01-12 03:00 America/New_York, 2026-01-12 08:00 UTC;"
+                + " alice is secondary", lastReply());
+        say("bob", "!duty");
+        assertTrue(lastReply().startsWith("#ops on duty: carol (took it) primary, alice secondary until 2026-01-12 09:00 Europe/Berlin"),
+                lastReply());
+        TestEnv.await("logged into " + inc.tag(), () -> bot.d.incidents().store().entries(inc.id()).stream()
+                .map(Entry::text).anyMatch(t -> t.startsWith("duty: carol took primary duty from alice until 2026-01-12 09:00 Europe/Oslo")), T);
+        say("carol", "!duty take");
+        assertTrue(lastReply().startsWith("#ops carol is primary already, until"), lastReply());
+        assertEquals(1, count("SELECT COUNT(*) FROM duty_overrides"), "the record of changes");
+        clock.fixed = Instant.parse("2026-01-12T08:00:00Z"); // the handoff: the rotation again
+        say("bob", "!duty");
+        assertTrue(lastReply().startsWith("#ops on duty: bob primary, carol secondary"), lastReply());
+    }
+
+    @Test
+    void giveUntilATimeInTheAskersZoneAndOnlyToSomeoneInTheRotation() {
+        clock.fixed = Instant.parse("2026-01-06T10:00:00Z"); // 11:00 in Oslo
+        start();
+        say("alice", "!duty give bob until 18:00");
+        assertEquals("#ops bob was given primary duty by alice (was alice) until 18:00 Europe/Oslo, 17:00 UTC; alice is secondary",
+                lastReply());
+        clock.fixed = Instant.parse("2026-01-06T16:59:00Z");
+        say("dave", "!duty");
+        assertTrue(lastReply().startsWith("#ops on duty: bob (given by alice) primary, alice secondary until 18:00 Europe/Berlin"),
+                lastReply());
+        clock.fixed = Instant.parse("2026-01-06T17:00:00Z");
+        say("dave", "!duty");
+        assertTrue(lastReply().startsWith("#ops on duty: alice primary, bob secondary"), lastReply());
+        say("dave", "!duty give carol"); // an operator outside the rotation may give; the default is the next handoff
+        assertEquals("#ops carol was given primary duty by dave (was alice) until 2026-01-12 09:00 Europe/Berlin, 2026-01-12 08:00 UTC;"
+                + " alice is secondary", lastReply());
+        say("dave", "!duty give dave");
+        assertEquals("#ops dave is not in the duty rotation (alice, bob, carol); only they can be given duty", lastReply());
+        say("alice", "!duty give bob until tomorrow");
+        assertEquals("#ops \"tomorrow\" is not a time: say a delay (30m, 1h30m) or a clock time (04:15)", lastReply());
+        say("alice", "!duty give");
+        assertTrue(lastReply().startsWith("#ops usage: duty [take | give PERSON [until TIME]]"), lastReply());
+    }
+
+    @Test
+    void takeAndGiveNeedOperatorOrBeingInTheRotationAtTheDoor() {
+        clock.fixed = Instant.parse("2026-01-06T10:00:00Z");
+        start();
+        say("erin", "!duty take");
+        assertEquals("#ops denied: `duty take` needs operator; you are viewer", lastReply());
+        say("erin", "!duty give bob");
+        assertEquals("#ops denied: `duty give` needs operator; you are viewer", lastReply());
+        bot.d.handle(new Inbound("irc", "#ops", "mallory", Identity.irc("irc", "mallory", null), "!duty give bob"));
+        assertTrue(lastReply().startsWith("#ops denied: `duty give` needs operator; you are not logged in"), lastReply());
+        say("erin", "!duty"); // anyone may read it
+        assertTrue(lastReply().startsWith("#ops on duty: alice primary"), lastReply());
+        say("dave", "!duty take"); // an operator, but taking makes one primary: only someone in the rotation
+        assertTrue(lastReply().startsWith("#ops you are not in the duty rotation (alice, bob, carol)"), lastReply());
+        say("carol", "!duty give bob"); // a viewer in the rotation
+        assertTrue(lastReply().startsWith("#ops bob was given primary duty by carol"), lastReply());
+        assertEquals(1, count("SELECT COUNT(*) FROM duty_overrides"));
+    }
+
+    // ---- pages ------------------------------------------------------------------------------------------------
+
+    /** alice primary and bob secondary for the next day, whatever the real date is (paging runs on the real clock). */
+    private void aliceOnDuty() {
+        Instant now = Instant.now();
+        bot.store.transaction("set duty", db -> Overrides.add(db, "alice", "bob", now.minusSeconds(60),
+                now.plus(Duration.ofDays(1)), "give", "test", "irc", "#ops"));
+    }
+
+    private Page page(long id) {
+        return bot.store.transaction("read", db -> Pages.find(db, id)).orElseThrow();
+    }
+
+    /** Makes step {@code s} of page {@code id} due now (its opened time moved back; its timer now): no waiting. */
+    private void dueNow(long id, Page.Step s) {
+        Instant now = Instant.now();
+        Duration back = Duration.between(Page.Step.PRIMARY.due(Instant.EPOCH, cfg().duty()), s.due(Instant.EPOCH, cfg().duty()));
+        bot.store.transaction("make due", db -> {
+            try (PreparedStatement p = db.prepareStatement("UPDATE duty_pages SET opened_at=?, next_due=? WHERE id=?")) {
+                p.setObject(1, Sql.odt(now.minus(back)));
+                p.setObject(2, Sql.odt(now));
+                p.setLong(3, id);
+                assertEquals(1, p.executeUpdate());
+            }
+            return null;
+        });
+        bot.schedule.at(Escalation.KIND, "P" + id, now);
+    }
+
+    private long count(String sql) {
+        return bot.store.transaction("count", db -> {
+            try (PreparedStatement p = db.prepareStatement(sql); ResultSet r = p.executeQuery()) {
+                r.next();
+                return r.getLong(1);
+            }
+        });
+    }
+
+    private List<String> pageKeys() {
+        return bot.store.transaction("keys", db -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement p = db.prepareStatement("SELECT network, msg_key FROM outbox WHERE msg_key LIKE 'page:%'"
+                    + " ORDER BY id"); ResultSet r = p.executeQuery()) {
+                while (r.next()) out.add(r.getString(1) + " " + r.getString(2));
+            }
+            return out;
+        });
+    }
+
+    private String awaitPost(String prefix) throws InterruptedException {
+        TestEnv.await("a post starting " + prefix, () -> posts.stream().anyMatch(s -> s.startsWith(prefix)), T);
+        return posts.stream().filter(s -> s.startsWith(prefix)).findFirst().orElseThrow();
+    }
+
+    private long posted(String prefix) {
+        return posts.stream().filter(s -> s.startsWith(prefix)).count();
+    }
+
+    private void awaitState(long id, int step) throws InterruptedException {
+        TestEnv.await("page " + id + " at step " + step, () -> page(id).step() == step, T);
+    }
+
+    @Test
+    void aCriticalAlertPagesThePrimaryByTheirNickNowThenAgainThenTheSecondaryThenEveryoneEachOnce() throws Exception {
+        start();
+        aliceOnDuty();
+        nicks.put("alice", "alice_phone"); // her account's nick now
+        nicks.put("bob", "bob|away");
+        book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS, ROOM));
+        assertEquals("irc #ops alice_phone: A1 critical backup imap3: missing file 87040 · you are on duty · !ack A1",
+                awaitPost("irc #ops alice_phone:"));
+        assertEquals("matrix #ops:example.org @alice:example.org: A1 critical backup imap3: missing file 87040 · you are on duty"
+                + " · !ack A1", awaitPost("matrix #ops:example.org @alice"));
+        assertTrue(html.get(0).startsWith("<a href=\"https://matrix.to/#/@alice:example.org\">"), html.get(0));
+        awaitState(1, 1);
+        assertTrue(bot.schedule.next(Escalation.KIND, "P1").isPresent(), "armed for the repeat");
+
+        dueNow(1, Page.Step.REPEAT);
+        assertEquals("irc #ops alice_phone: still unacknowledged after 10 min: A1 critical backup imap3: missing file 87040 · !ack A1",
+                awaitPost("irc #ops alice_phone: still"));
+        dueNow(1, Page.Step.SECONDARY);
+        assertEquals("irc #ops bob|away: unacknowledged for 20 min (primary alice): A1 critical backup imap3: missing file 87040"
+                + " · !ack A1", awaitPost("irc #ops bob|away:"));
+        dueNow(1, Page.Step.EVERYONE);
+        assertEquals("irc #ops alice_phone, bob|away, carol: unacknowledged for 30 min (primary alice, secondary bob), everyone:"
+                + " A1 critical backup imap3: missing file 87040 · !ack A1", awaitPost("irc #ops alice_phone, bob|away, carol:"));
+        String everyone = awaitPost("matrix #ops:example.org @alice:example.org, @bob:example.org, carol:");
+        TestEnv.await("the last HTML", () -> html.size() == 4, T);
+        assertTrue(html.get(3).startsWith("<a href=\"https://matrix.to/#/@alice:example.org\">@alice:example.org</a>,"
+                + " <a href=\"https://matrix.to/#/@bob:example.org\">@bob:example.org</a>, carol: unacknowledged"), html.get(3));
+        assertNotNull(everyone);
+        awaitState(1, 4);
+        assertEquals(Page.State.DONE, page(1).state());
+        TestEnv.await("no timer left", () -> bot.schedule.next(Escalation.KIND, "P1").isEmpty(), T);
+        assertEquals(List.of("irc page:1:1", "matrix page:1:1", "irc page:1:2", "matrix page:1:2", "irc page:1:3",
+                "matrix page:1:3", "irc page:1:4", "matrix page:1:4"), pageKeys());
+        // Fired again (a second timer, the sweep): the row says everything was said.
+        bot.esc().fire(1);
+        bot.esc().rearm();
+        assertEquals(8, pageKeys().size());
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS, ROOM), T));
+        assertEquals(8, posts.size());
+    }
+
+    @Test
+    void alertsBelowPageAtAndAlertsToldTwicePageOnce() throws Exception {
+        start();
+        aliceOnDuty();
+        book.open(bot.store, 1, Severity.ERROR, List.of(OPS));
+        book.open(bot.store, 2, Severity.CRITICAL, List.of(OPS));
+        bot.store.transaction("told twice", db -> {
+            bot.duty.opened(db, book.alerts.get(2L));
+            return null;
+        });
+        awaitPost("irc #ops alice: A2 critical");
+        assertEquals(1, count("SELECT COUNT(*) FROM duty_pages"), "no page for the error, one for the critical");
+        assertEquals(List.of("irc page:1:1"), pageKeys());
+    }
+
+    @Test
+    void ackStopsThePagesInOneTransactionSaysWhyNotAndIsLogged() throws Exception {
+        start();
+        aliceOnDuty();
+        Incident inc = bot.d.incidents().open("backups", new Actor("bob", "irc", "#ops"));
+        book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS));
+        awaitPost("irc #ops alice: A1");
+        awaitState(1, 1);
+        say("carol", "!ack A1");
+        assertEquals("#ops denied: `ack` needs operator; you are viewer", lastReply());
+        say("alice", "#lobby", "!ack A1");
+        assertEquals("#lobby A1 was said in #ops; acknowledge it there, in an ops channel or in private", lastReply());
+        say("alice", "!ack a1");
+        assertEquals("#ops A1 acknowledged by alice: no more pages until it resolves", lastReply());
+        assertEquals(Page.State.STOPPED, page(1).state());
+        assertEquals(Alert.State.ACKNOWLEDGED, book.alerts.get(1L).state());
+        assertEquals("irc-account:alice", book.alerts.get(1L).ackedBy());
+        TestEnv.await("the timer cancelled", () -> bot.schedule.next(Escalation.KIND, "P1").isEmpty(), T);
+        // Its step falls due anyway (a timer that was on its way): nothing is said.
+        dueNowUnchecked(1);
+        bot.esc().fire(1);
+        assertEquals(List.of("irc page:1:1"), pageKeys());
+        TestEnv.await("logged into " + inc.tag(), () -> bot.d.incidents().store().entries(inc.id()).stream().map(Entry::text)
+                .anyMatch(("A1 acknowledged by alice (backup: missing file 87040); no more pages until it resolves")::equals), T);
+
+        say("bob", "!ack A1");
+        assertEquals("#ops A1 is acknowledged already, by alice", lastReply());
+        say("bob", "!ack A9");
+        assertEquals("#ops no alert A9 (see !alerts)", lastReply());
+        say("bob", "!ack 12");
+        assertEquals("#ops \"12\" is not an alert id (A12)", lastReply());
+        book.open(bot.store, 2, Severity.CRITICAL, List.of(OPS));
+        book.resolve(bot.store, 2);
+        say("bob", "!ack A2");
+        assertEquals("#ops A2 is resolved; nothing to acknowledge", lastReply());
+    }
+
+    /** While the bot is up: page {@code id} opened {@code ago} (its due times are left alone). */
+    private void openedAgo(long id, Duration ago) {
+        Instant at = Instant.now().minus(ago);
+        bot.store.transaction("move back", db -> {
+            try (PreparedStatement p = db.prepareStatement("UPDATE duty_pages SET opened_at=? WHERE id=?")) {
+                p.setObject(1, Sql.odt(at));
+                p.setLong(2, id);
+                assertEquals(1, p.executeUpdate());
+            }
+            return null;
+        });
+    }
+
+    /** The row due now and its timer now, even for a stopped page (whose opened time is left alone). */
+    private void dueNowUnchecked(long id) {
+        Instant now = Instant.now();
+        bot.store.transaction("make due", db -> {
+            try (PreparedStatement p = db.prepareStatement("UPDATE duty_pages SET next_due=? WHERE id=?")) {
+                p.setObject(1, Sql.odt(now));
+                p.setLong(2, id);
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    @Test
+    void anAckFromTheSenderOrAResolveStopsThePages() throws Exception {
+        start();
+        aliceOnDuty();
+        book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS));
+        book.open(bot.store, 2, Severity.CRITICAL, List.of(OPS));
+        awaitState(1, 1);
+        awaitState(2, 1);
+        book.senderAck(bot.store, 1);
+        book.resolve(bot.store, 2);
+        assertEquals(Page.State.STOPPED, page(1).state());
+        assertEquals(Page.State.STOPPED, page(2).state());
+        TestEnv.await("timers cancelled after the commit", () -> bot.schedule.ids(Escalation.KIND).isEmpty(), T);
+        say("bob", "!ack A1");
+        assertEquals("#ops A1 is acknowledged already, by intake:pagerduty", lastReply());
+    }
+
+    @Test
+    void aStepThatFellDueWhileTheBotWasDownFiresOnceAtStartWithOrWithoutItsTimer() throws Exception {
+        start();
+        aliceOnDuty();
+        book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS));
+        book.open(bot.store, 2, Severity.CRITICAL, List.of(OPS));
+        awaitState(1, 1);
+        awaitState(2, 1);
+        TestEnv.await("both armed", () -> bot.schedule.ids(Escalation.KIND).size() == 2, T);
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        openedAgo(1, Duration.ofMinutes(13));
+        openedAgo(2, Duration.ofMinutes(13));
+        // Page 2 as after a crash between its step and arming the next: no timer.
+        assertTrue(bot.schedule.cancel(Escalation.KIND, "P2"));
+        bot.close();
+        bot = null;
+        Instant due = Instant.now().minus(Duration.ofMinutes(3));
+        WhileDown.fellDue(cfg().storage(), "duty_pages", "next_due", 1, "P1", due);
+        WhileDown.fellDue(cfg().storage(), "duty_pages", "next_due", 2, "P2", due);
+        start();
+        assertEquals("irc #ops alice: still unacknowledged after 13 min: A1 critical backup imap3: missing file 87040 · !ack A1"
+                + " (3 min late: the bot was down)", awaitPost("irc #ops alice: still unacknowledged after 13 min: A1"));
+        awaitPost("irc #ops alice: still unacknowledged after 13 min: A2");
+        awaitState(1, 2);
+        awaitState(2, 2);
+        TestEnv.await("both armed for the secondary", () -> bot.schedule.ids(Escalation.KIND).size() == 2, T);
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        restart(); // and once more: nothing is due, nothing is said again
+        bot.esc().rearm();
+        bot.esc().fire(1);
+        bot.esc().fire(2);
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        assertEquals(List.of("irc page:1:1", "irc page:2:1", "irc page:1:2", "irc page:2:2"), pageKeys());
+        assertEquals(1, posted("irc #ops alice: still unacknowledged after 13 min: A1"));
+        assertEquals(1, posted("irc #ops alice: still unacknowledged after 13 min: A2"));
+    }
+
+    @Test
+    void aStepRacingTheAckIsDecidedByTheConditionalUpdate() throws Exception {
+        start();
+        aliceOnDuty();
+        book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS));
+        awaitState(1, 1);
+        Page seen = page(1); // a firing read the row at step 1 ...
+        say("alice", "!ack A1"); // ... the ack commits first ...
+        assertTrue(lastReply().endsWith("no more pages until it resolves"), lastReply());
+        assertFalse(bot.esc().step(seen, Page.Step.REPEAT, Instant.now()), "... so the firing says nothing");
+        assertEquals(List.of("irc page:1:1"), pageKeys());
+
+        // Eight firings of the same step at once: one says it.
+        book.open(bot.store, 2, Severity.CRITICAL, List.of(OPS));
+        awaitState(2, 1);
+        TestEnv.await("armed for the repeat", () -> bot.schedule.next(Escalation.KIND, "P2").isPresent(), T);
+        assertTrue(bot.schedule.cancel(Escalation.KIND, "P2"));
+        Page at1 = page(2);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Boolean>> fs = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                fs.add(pool.submit(() -> {
+                    go.await();
+                    return bot.esc().step(at1, Page.Step.REPEAT, Instant.now());
+                }));
+            }
+            go.countDown();
+            int said = 0;
+            for (Future<Boolean> f : fs) said += f.get() ? 1 : 0;
+            assertEquals(1, said);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(List.of("irc page:1:1", "irc page:2:1", "irc page:2:2"), pageKeys());
+        // and the ack after a step: the later steps never come
+        say("bob", "!ack A2");
+        dueNow(2, Page.Step.SECONDARY);
+        bot.esc().fire(2);
+        assertEquals(3, pageKeys().size());
+        assertEquals(Page.State.STOPPED, page(2).state());
+    }
+}
