@@ -54,7 +54,7 @@ final class Digest {
                 String top = top(g, 2);
                 if (!top.isEmpty()) b.append(" (top ").append(top).append(')');
             }
-            if (groups.size() > GROUPS_NAMED) b.append("; +").append(groups.size() - GROUPS_NAMED).append(" more");
+            if (groups.size() > GROUPS_NAMED) b.append("; +").append(groups.size() - GROUPS_NAMED).append(" other groups");
         }
         String suffix = "; " + HINT;
         String body = b.toString().replaceAll("[\\r\\n\\x00]+", " ");
