@@ -45,6 +45,14 @@ public interface ChatNetwork extends AutoCloseable {
         return null;
     }
 
+    /**
+     * The most UTF-8 bytes of text one line to {@code target} may hold, after the network's framing (IRC: what is
+     * left of 512 bytes); 0 where a line has no such size. The outbox cuts a broadcast to one such line.
+     */
+    default int lineBytes(String target) {
+        return 0;
+    }
+
     /** Whether {@link #post} threads messages (the incident thread then has a root message here). */
     default boolean hasThreads() {
         return false;

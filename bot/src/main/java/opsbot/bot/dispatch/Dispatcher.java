@@ -107,7 +107,7 @@ public final class Dispatcher implements AutoCloseable {
         this.gate = Authorizer.failClosed(gate);
         this.builtins = new Builtins(catalog, inventory, gate, cfg.runbooks());
         this.pager = new Pager(cfg.bot().pageLines());
-        this.outbox = new Outbox(store, networks::get, clock, Backoff.DEFAULT);
+        this.outbox = new Outbox(store, networks::get, clock, Backoff.DEFAULT, metrics);
         this.incidents = new Incidents(store, Feed.all(cfg), outbox, clock);
         this.incidentCommands = new IncidentCommands(incidents, cfg.bot().timezone());
         this.confirmations = new Confirmations(clock, this::expired);

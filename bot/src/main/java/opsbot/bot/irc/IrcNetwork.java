@@ -263,6 +263,12 @@ public final class IrcNetwork implements ChatNetwork {
         }
     }
 
+    /** A PRIVMSG to {@code target} is one line of at most 512 bytes with the server's prefix ({@link IrcLines}). */
+    @Override
+    public int lineBytes(String target) {
+        return IrcLines.budget(target);
+    }
+
     /**
      * Outbox posts (the incident feed): refused while the bot is not in the channel (disconnected, not
      * logged in and joined again yet), so the outbox keeps the line and retries instead of losing it.

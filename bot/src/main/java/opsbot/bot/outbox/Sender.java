@@ -1,6 +1,7 @@
 package opsbot.bot.outbox;
 
 import opsbot.bot.chat.ChatNetwork;
+import opsbot.bot.chat.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,7 +14,8 @@ import java.util.function.Function;
 /**
  * The one thread that drains one target's rows, oldest first, one at a time: the next row is not tried
  * before the one ahead of it was sent, so a target sees its messages in order, and a target that is down
- * holds up no other.
+ * holds up no other. Which row is next, and when broadcasts wait for the line budget, the outbox says
+ * ({@link Outbox#next}).
  */
 final class Sender {
     private static final Logger log = LoggerFactory.getLogger(Sender.class);
@@ -60,19 +62,28 @@ final class Sender {
     private void run() {
         try {
             while (true) {
-                Row r;
+                Outbox.Next next;
                 try {
-                    r = outbox.next(target);
+                    next = outbox.next(target);
                 } catch (RuntimeException e) {
                     log.error("outbox: {}: cannot read the store: {}", target, e.toString());
                     if (closing) return;
                     await(5_000);
                     continue;
                 }
-                if (r == null) {
-                    if (closing) return;
-                    await(IDLE_MS);
-                    continue;
+                Row r;
+                switch (next) {
+                    case Outbox.Next.Idle idle -> {
+                        if (closing) return;
+                        await(IDLE_MS);
+                        continue;
+                    }
+                    case Outbox.Next.Hold hold -> {
+                        if (closing) return; // the held broadcasts (or their digest) go out after the next start
+                        await(Math.max(1, Duration.between(clock.instant(), hold.until()).toMillis()));
+                        continue;
+                    }
+                    case Outbox.Next.Send send -> r = send.row();
                 }
                 long wait = Duration.between(clock.instant(), r.nextTry()).toMillis();
                 if (wait > 0) {
@@ -109,7 +120,12 @@ final class Sender {
                             target, r.threadKey(), r.key());
                 }
             }
-            String id = net.post(target.place(), r.body(), thread, outbox.networkKey(r));
+            Message body = r.body();
+            int lineBytes = r.lane() == Row.Lane.BUDGET ? net.lineBytes(target.place()) : 0;
+            if (lineBytes > 0) {
+                body = Message.plain(OneLine.of(body.plain(), lineBytes)); // a broadcast is one line, not several
+            }
+            String id = net.post(target.place(), body, thread, outbox.networkKey(r));
             outbox.sent(r, id);
             if (r.attempts() > 0) {
                 log.info("outbox: {}: {} sent after {} failed attempts", target, r.key(), r.attempts());

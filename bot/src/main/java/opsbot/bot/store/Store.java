@@ -49,6 +49,8 @@ public final class Store implements AutoCloseable {
     /** A migration that is a script of several statements, read from the class path (see {@link #statements}). */
     static final String SCRIPT = "script:";
     static final String QUARTZ_TABLES = SCRIPT + "/opsbot/store/quartz-tables.sql";
+    /** The outbox's line budgets and digests: lane, budget and digest columns and their indexes. */
+    static final String OUTBOX_BUDGETS = SCRIPT + "/opsbot/store/outbox-budgets.sql";
 
     /** Migrations in order; never edit a released one, add a new one. */
     private static final List<String> MIGRATIONS = List.of(
@@ -307,7 +309,9 @@ public final class Store implements AutoCloseable {
               stopped_why VARCHAR(256)
             )""",
             "CREATE INDEX duty_pages_state ON duty_pages(state)",
-            "CREATE INDEX duty_pages_alert ON duty_pages(alert_id)");
+            "CREATE INDEX duty_pages_alert ON duty_pages(alert_id)",
+            // Broadcasts count against their target's line budget; past it they are summed up in a digest row.
+            OUTBOX_BUDGETS);
 
     static {
         // H2's AUTO_SERVER listens on every address unless told otherwise; opsbot only ever on loopback. H2 reads
