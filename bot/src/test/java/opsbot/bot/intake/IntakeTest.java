@@ -237,6 +237,47 @@ class IntakeTest {
         assertEquals(1.0, rejected("size"));
     }
 
+    /** A client that sends the whole body before it reads (as java.net.http does) still hears the 413, not a reset. */
+    @Test
+    void tenMegabytesFromAnOrdinaryClientHear413() throws Exception {
+        byte[] big = new byte[10 << 20];
+        java.util.Arrays.fill(big, (byte) 'a');
+        Answer a = send(HttpRequest.newBuilder(uri(Front.EVENTS)).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + BACKUP_TOKEN).POST(HttpRequest.BodyPublishers.ofByteArray(big)));
+        refusedAndNothingStored(a, 413, null);
+    }
+
+    /**
+     * curl's way: Expect: 100-continue, which the JDK server answers before the intake sees the request, then the
+     * whole body, then read. The refused body is read and thrown away (never kept), so the 413 arrives, not a reset.
+     */
+    @Test
+    void tenMegabytesAfter100ContinueHear413() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", intake.port())) {
+            s.setSoTimeout(20_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST " + Front.EVENTS + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer " + BACKUP_TOKEN + "\r\nExpect: 100-continue\r\nContent-Length: "
+                    + (10 << 20) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+            assertTrue(in.readLine().contains(" 100 "), "100 Continue");
+            byte[] block = new byte[65536];
+            java.util.Arrays.fill(block, (byte) 'a');
+            for (int sent = 0; sent < 10 << 20; sent += block.length) {
+                out.write(block); // a reset here would be the bug: the client never hears why
+            }
+            out.flush();
+            String status;
+            do { // past the rest of the 100 answer (its headers and blank line)
+                status = in.readLine();
+            } while (status != null && !status.startsWith("HTTP/"));
+            assertNotNull(status);
+            assertEquals("413", status.split(" ")[1], status);
+        }
+        assertEquals(0, rows());
+    }
+
     /** Sends a request over a plain socket, the body written on another thread; the status the server answers. */
     int raw(String head, Consumer<OutputStream> body) throws Exception {
         try (Socket s = new Socket("127.0.0.1", intake.port())) {
