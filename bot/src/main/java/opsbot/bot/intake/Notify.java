@@ -76,11 +76,10 @@ public final class Notify {
             err.print(USAGE);
             return 2;
         }
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-                .version(HttpClient.Version.HTTP_1_1).build();
-        Sender sender = new Sender(client, o, hooks);
         int failed = 0;
-        try {
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+                .version(HttpClient.Version.HTTP_1_1).build()) {
+            Sender sender = new Sender(client, o, hooks);
             if (!o.stdin()) {
                 failed += sender.send(o.summary(), err) ? 0 : 1;
             } else {
