@@ -30,6 +30,8 @@ final class Front implements HttpHandler {
     static final String EVENTS = "/api/v1/events";
     static final String ALERTMANAGER = "/api/v1/alertmanager";
     static final String PAGERDUTY = "/api/v1/pagerduty";
+    /** The most of a refused body read (and thrown away) after the answer, so that the client hears it. */
+    static final long DRAIN = 16L << 20;
 
     private final Auth auth;
     private final int maxBody;
@@ -63,6 +65,9 @@ final class Front implements HttpHandler {
                 }
             }
             send(x, r);
+            if (r.status() >= 400) {
+                discardRest(x);
+            }
         } catch (IOException e) {
             log.debug("intake: {} {}: {}", x.getRequestMethod(), x.getRequestURI().getPath(), e.toString());
         } catch (InterruptedException e) {
@@ -219,15 +224,36 @@ final class Front implements HttpHandler {
         return new Rejected(413, "size", "the body is larger than " + maxBody + " bytes", null, 0);
     }
 
+    /**
+     * After a refusal, what is left of the body is read and thrown away (up to {@link #DRAIN} bytes, never kept)
+     * before the connection closes. A client may be sending it already (the JDK server says "100 Continue" to
+     * curl before the intake sees the request), and closing on unread data resets the connection: the client
+     * would see "connection reset" instead of the 413 or 401. Past the bound the connection is just closed.
+     */
+    private static void discardRest(HttpExchange x) {
+        byte[] buf = new byte[16384];
+        try {
+            InputStream in = x.getRequestBody();
+            long left = DRAIN;
+            for (int n; left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0; ) {
+                left -= n;
+            }
+        } catch (IOException e) {
+            // the client went away: nothing to tell it
+        }
+    }
+
     private static void send(HttpExchange x, Reply r) throws IOException {
         Headers h = x.getResponseHeaders();
         h.set("Content-Type", r.contentType());
         r.headers().forEach(h::set);
         x.sendResponseHeaders(r.status(), r.body().length == 0 ? -1 : r.body().length);
         if (r.body().length > 0) {
-            try (OutputStream out = x.getResponseBody()) {
-                out.write(r.body());
-            }
+            // Flushed, not closed: closing the answer would also close (and cut off) the request body, which
+            // discardRest still reads; the exchange's close at the end of handle() closes both.
+            OutputStream out = x.getResponseBody();
+            out.write(r.body());
+            out.flush();
         }
     }
 }

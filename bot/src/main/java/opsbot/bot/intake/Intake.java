@@ -75,22 +75,13 @@ public final class Intake implements AutoCloseable {
      * The JDK server's own bounds, read once when its classes load: open connections, and the time to read a
      * request and to write an answer (so a client that trickles its body cannot hold a connection forever).
      * Set only where the operator has not (java -D…).
-     *
-     * <p>The drain: after a refusal (413, 401…) the server reads and discards what is left of the body, up to
-     * {@link #DRAIN} bytes (never kept), and only then closes. The JDK server has already said "100 Continue"
-     * to a client that asked (curl does for big bodies), so the client is sending; closing on unread data would
-     * reset the connection and the client would see "connection reset" instead of the 413.
      */
-    static void bound() {
+    private static void bound() {
         defaultProperty("jdk.httpserver.maxConnections", "256");
         defaultProperty("sun.net.httpserver.maxReqTime", "30");
         defaultProperty("sun.net.httpserver.maxRspTime", "30");
         defaultProperty("sun.net.httpserver.maxReqHeaders", "100");
-        defaultProperty("sun.net.httpserver.drainAmount", Long.toString(DRAIN));
     }
-
-    /** The most of a refused body read (and thrown away) so that the client hears the answer; past it, a reset. */
-    static final long DRAIN = 16L << 20;
 
     private static void defaultProperty(String name, String value) {
         if (System.getProperty(name) == null) System.setProperty(name, value);

@@ -154,7 +154,6 @@ class NotifyTest {
     @Test
     void honoursRetryAfter() throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        Intake.bound(); // the JDK server reads its settings once per JVM: the intake's, even if this stub comes first
         HttpServer stub = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4);
         stub.createContext("/", x -> {
             try (x) {
