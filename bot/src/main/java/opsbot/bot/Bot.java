@@ -21,11 +21,14 @@ public final class Bot implements AutoCloseable {
     private final Store store;
     private final Schedule schedule;
     private final Dispatcher dispatcher;
+    /** The HTTP intake, or null when the config has none. */
+    private final opsbot.bot.intake.Intake intake;
 
-    private Bot(Store store, Schedule schedule, Dispatcher dispatcher) {
+    private Bot(Store store, Schedule schedule, Dispatcher dispatcher, opsbot.bot.intake.Intake intake) {
         this.store = store;
         this.schedule = schedule;
         this.dispatcher = dispatcher;
+        this.intake = intake;
     }
 
     /**
@@ -52,7 +55,8 @@ public final class Bot implements AutoCloseable {
             opsbot.bot.alerts.Alerts alerts = cfg.intake() == null ? null : opsbot.bot.alerts.Alerts.install(cfg, dispatcher, schedule);
             opsbot.bot.duty.Duty.install(cfg, dispatcher, schedule, alerts);
             schedule.start();
-            return new Bot(store, schedule, dispatcher);
+            var intake = cfg.intake() == null ? null : opsbot.bot.intake.Intake.start(cfg.intake(), dispatcher, alerts);
+            return new Bot(store, schedule, dispatcher, intake);
         } catch (JSchException | RuntimeException e) {
             if (schedule != null) {
                 schedule.close();
@@ -96,9 +100,20 @@ public final class Bot implements AutoCloseable {
         return schedule;
     }
 
-    /** Chat lines first, then timers (nothing new starts), then the dispatcher (running commands finish), then the store. */
+    /** The intake (or null), e.g. for its port. */
+    public opsbot.bot.intake.Intake intake() {
+        return intake;
+    }
+
+    /**
+     * The intake first (no new event; those in flight are stored), then chat lines, then timers (nothing new
+     * starts), then the dispatcher (running commands finish), then the store.
+     */
     @Override
     public void close() {
+        if (intake != null) {
+            intake.close();
+        }
         dispatcher.stopHearing(); // no new line starts anything once the timers are gone
         schedule.close();
         dispatcher.close();

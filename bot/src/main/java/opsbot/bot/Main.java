@@ -28,6 +28,8 @@ public final class Main {
                    opsbot run --config FILE [--dry-run]     run for real (--dry-run: show plans, run nothing)
                    opsbot incident export N [--config FILE]  incident N as a Markdown report on stdout
                    opsbot incident verify [N] [--config FILE] check the hash chains; exit 1 if one is broken
+                   opsbot notify --source NAME [--severity S] [--host H] SUMMARY|--stdin
+                                                            post an event to the bot's intake (notify --help)
             FILE defaults to $OPSBOT_CONFIG, then /etc/opsbot/opsbot.yml. Works while the bot runs.
             """;
 
@@ -40,6 +42,13 @@ public final class Main {
 
     static int run(String[] args, InputStream stdin, PrintStream out, PrintStream err) throws Exception {
         List<String> a = List.of(args);
+        if (!a.isEmpty() && a.get(0).equals("notify")) { // its own usage, and its words are not ours
+            if (a.contains("-h") || a.contains("--help")) {
+                out.print(opsbot.bot.intake.Notify.USAGE);
+                return 0;
+            }
+            return opsbot.bot.intake.Notify.run(a.subList(1, a.size()), stdin, err, System.getenv());
+        }
         if (a.isEmpty() || a.contains("-h") || a.contains("--help") || a.get(0).equals("help")) {
             (a.isEmpty() ? err : out).print(USAGE);
             return a.isEmpty() ? 2 : 0;
@@ -108,7 +117,7 @@ public final class Main {
         Bot bot;
         try {
             bot = Bot.create(cfg, dryRun);
-        } catch (Store.Refused e) {
+        } catch (Store.Refused | opsbot.bot.intake.Intake.CannotListen e) {
             err.println("opsbot: not starting: " + e.getMessage());
             return 1;
         }

@@ -32,6 +32,16 @@ class MainTest {
     }
 
     @Test
+    void notifyIsASubcommandWithItsOwnUsage() throws Exception {
+        Run missing = run("", "notify", "disk full");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("opsbot notify: --source is missing"), missing.err());
+        Run help = run("", "notify", "--help");
+        assertEquals(0, help.code());
+        assertTrue(help.out().startsWith("usage: opsbot notify --source NAME"), help.out());
+    }
+
+    @Test
     void demoShowsConfirmationAndDryRunPlan() throws Exception {
         Run r = run("!help\n!fo -K compute4\n!y\n", "demo");
         assertEquals(0, r.code(), r.err());

@@ -811,7 +811,7 @@ final class ConfigValidator {
     private void intake(OpsbotConfig config, IntakeConfig in) {
         String at = "/intake";
         int port = in.port();
-        if (port < 1 || port > 65535 || blank(in.host())) {
+        if (port < 0 || port > 65535 || blank(in.host())) { // port 0: any free port (tests)
             add(at + "/listen", "listen must be host:port, e.g. 127.0.0.1:8089, not " + in.listen(),
                     "the intake binds there; keep it on loopback and put a TLS proxy in front for other hosts");
         } else if (!isLoopback(in.host())) {

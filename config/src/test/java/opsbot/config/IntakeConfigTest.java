@@ -112,6 +112,13 @@ class IntakeConfigTest {
     }
 
     @Test
+    void portZeroMeansAnyFreePortAndANegativeOneIsRefused() throws IOException {
+        assertEquals(0, f.loaded(INTAKE.replace("intake:\n", "intake:\n  listen: 127.0.0.1:0\n")).intake().port());
+        assertTrue(f.invalid(INTAKE.replace("intake:\n", "intake:\n  listen: 127.0.0.1:-1\n")).report()
+                .contains("listen must be host:port"));
+    }
+
+    @Test
     void theRotationHandsOverAtItsTimeInItsZone() {
         ZoneId oslo = ZoneId.of("Europe/Oslo");
         DutyConfig weekly = new DutyConfig(null, "09:00", DayOfWeek.MONDAY, oslo, LocalDate.of(2026, 11, 2),

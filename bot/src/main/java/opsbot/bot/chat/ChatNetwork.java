@@ -78,6 +78,11 @@ public interface ChatNetwork extends AutoCloseable {
         return Message.plain(nameOf(who, lastNick) + ": " + text);
     }
 
+    /** Whether the bot is connected (and logged in) now, for the intake's health check; as far as it knows. */
+    default boolean connected() {
+        return true;
+    }
+
     /** The bot's own nick on this network, for "opsbot: cmd" addressing. */
     String selfName();
 

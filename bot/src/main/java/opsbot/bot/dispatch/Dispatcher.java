@@ -172,6 +172,11 @@ public final class Dispatcher implements AutoCloseable {
         return metrics;
     }
 
+    /** Each attached network by name, connected or not (the intake's {@code GET /healthz}). */
+    public Map<String, Boolean> networksConnected() {
+        return networks.connected();
+    }
+
     public Outbox outbox() {
         return outbox;
     }

@@ -40,6 +40,13 @@ final class Networks implements AutoCloseable {
         }
     }
 
+    /** Each attached network, connected or not (the intake's health check). */
+    Map<String, Boolean> connected() {
+        Map<String, Boolean> out = new java.util.TreeMap<>();
+        byName.forEach((name, net) -> out.put(name, net.connected()));
+        return out;
+    }
+
     @Override
     public void close() {
         byName.values().forEach(ChatNetwork::close);

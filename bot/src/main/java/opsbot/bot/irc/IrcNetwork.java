@@ -449,6 +449,12 @@ public final class IrcNetwork implements ChatNetwork {
         }, registrationWait.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Registered, and logged in to services where SASL is configured. */
+    @Override
+    public boolean connected() {
+        return ready;
+    }
+
     /** Registered (004). With SASL configured, channels are joined only once the server said we are logged in. */
     @Handler
     public void onConnected(ClientNegotiationCompleteEvent e) {

@@ -71,6 +71,8 @@ public final class MatrixNetwork implements ChatNetwork {
     /** Thread root → the newest event we posted in it, for the reply fallback of thread-unaware clients. */
     private final Map<String, String> latestInThread = new ConcurrentHashMap<>();
     private volatile boolean running = true;
+    /** The last /sync answered (cleared when one fails): what the intake's health check reports. */
+    private volatile boolean syncing;
     private volatile Thread loop;
 
     public MatrixNetwork(MatrixConfig cfg, Function<String, String> loadToken, BiConsumer<String, String> saveToken) {
@@ -104,6 +106,11 @@ public final class MatrixNetwork implements ChatNetwork {
         return id == null ? "opsbot" : id.substring(1, id.indexOf(':') > 0 ? id.indexOf(':') : id.length());
     }
 
+    @Override
+    public boolean connected() {
+        return syncing && running;
+    }
+
     /** Whether the bot has joined the configured room (by its configured name) and is syncing. */
     public boolean isJoined(String room) {
         return idByName.containsKey(room);
@@ -134,12 +141,14 @@ public final class MatrixNetwork implements ChatNetwork {
                     // running a confirmed command twice.
                     since = s.path("next_batch").asText(since);
                     saveToken.accept(TOKEN_KEY, since);
+                    syncing = true;
                     deliver(s, from, inbox);
                     backoff = 1000;
                 }
             } catch (InterruptedException e) {
                 return;
             } catch (Exception e) {
+                syncing = false;
                 if (!running) return;
                 if (e instanceof MatrixClient.MatrixException m && m.status == 401) {
                     // The token was revoked (devices logged out by an admin, or expired): with a password,
