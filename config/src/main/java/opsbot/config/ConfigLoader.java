@@ -275,6 +275,16 @@ public final class ConfigLoader {
                         }
                     })
                     .addDeserializer(RunbookStep.class, new StepReader())
+                    .addDeserializer(java.time.LocalDate.class, new FromStringDeserializer<>(java.time.LocalDate.class) {
+                        @Override
+                        protected java.time.LocalDate _deserialize(String value, DeserializationContext ctxt) {
+                            try {
+                                return java.time.LocalDate.parse(value.strip());
+                            } catch (java.time.DateTimeException e) {
+                                throw new IllegalArgumentException("not a date like 2026-11-30: " + value);
+                            }
+                        }
+                    })
                     .addDeserializer(ZoneId.class, new FromStringDeserializer<>(ZoneId.class) {
                         @Override
                         protected ZoneId _deserialize(String value, DeserializationContext ctxt) {

@@ -43,6 +43,8 @@ class IntakeConfigTest {
               rotation: daily
               handoff: "08:30"
               zone: Asia/Tokyo
+              start: 2026-11-02
+              handoff-day: Tuesday
             """;
 
     @Test
@@ -64,6 +66,8 @@ class IntakeConfigTest {
         assertEquals(DutyConfig.Rotation.DAILY, d.rotation());
         assertEquals(LocalTime.of(8, 30), d.handoffTime());
         assertEquals(Severity.CRITICAL, d.pageAt());
+        assertEquals(LocalDate.of(2026, 11, 2), d.start());
+        assertEquals(DayOfWeek.TUESDAY, d.handoffDay());
         assertEquals(List.of(Duration.ofMinutes(10), Duration.ofMinutes(20), Duration.ofMinutes(30)),
                 List.of(d.repeatAfter(), d.secondaryAfter(), d.everyoneAfter()));
     }
@@ -86,7 +90,8 @@ class IntakeConfigTest {
                 .replace("hmac-secret: 0123456789abcdef0123456789abcdef", "token: short2")
                 .replace("to: [\"#OPS\"], lines-per-minute: 5", "to: [\"#nowhere\"], lines-per-minute: 500")
                 .replace("by: \"3:15\"", "by: \"25:00\"")
-                .replace("people: [alice]", "people: [alice, mallory]");
+                .replace("people: [alice]", "people: [alice, mallory]")
+                .replace("start: 2026-11-02", "start: 2026-13-02");
         String report = f.invalid(bad).report();
         for (String want : List.of(
                 "opsbot.yml:21: the token of source backup must have at least 16 characters",
@@ -94,7 +99,8 @@ class IntakeConfigTest {
                 "opsbot.yml:25: route says to #nowhere, which the bot does not join",
                 "opsbot.yml:25: lines-per-minute must be 1..60",
                 "opsbot.yml:27: by must be a clock time like \"03:15\", not 25:00",
-                "opsbot.yml:30: mallory is not in people")) {
+                "opsbot.yml:30: mallory is not in people",
+                "opsbot.yml:34: bad value '2026-13-02'")) {
             assertTrue(report.contains(want), want + " in\n" + report);
         }
     }
