@@ -83,6 +83,15 @@ public interface ChatNetwork extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether {@link #nameOf} can find people now: on IRC, right after a (re)join, the channels' users and their
+     * accounts are not known until the server answered the bot's WHO. A mention made before that names people
+     * by their configured nick; callers that can wait a little (a page fired at start) wait for this first.
+     */
+    default boolean knowsWhoIsWhere() {
+        return connected();
+    }
+
     /** The bot's own nick on this network, for "opsbot: cmd" addressing. */
     String selfName();
 

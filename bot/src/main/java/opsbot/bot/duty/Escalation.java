@@ -277,13 +277,21 @@ final class Escalation {
         return tools.store().transaction("read a page", db -> Pages.find(db, id));
     }
 
-    /** The network by name, waiting a little for it right after start (networks attach after the timers start). */
+    /**
+     * The network by name, waiting a little right after start for it to be attached and to know who is where
+     * (networks attach after the timers start; on IRC the accounts in a channel are known once the server
+     * answered the join's WHO), so that the page names people as the network knows them now.
+     */
     private ChatNetwork network(String name) {
         long end = System.nanoTime() + NETWORK_WAIT.toNanos();
         while (true) {
             Optional<ChatNetwork> n = tools.network(name);
-            if (n.isPresent()) return n.get();
+            if (n.isPresent() && n.get().knowsWhoIsWhere()) return n.get();
             if (System.nanoTime() > end) {
+                if (n.isPresent()) {
+                    log.warn("duty: network {} does not know who is where yet; its page names people as configured", name);
+                    return n.get();
+                }
                 log.warn("duty: network {} is not attached; its page names people plainly and waits in the outbox", name);
                 return null;
             }

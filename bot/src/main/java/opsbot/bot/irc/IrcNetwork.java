@@ -76,6 +76,8 @@ public final class IrcNetwork implements ChatNetwork {
     private final String prefix;
     private final Client client;
     private final Set<String> joined = ConcurrentHashMap.newKeySet();
+    /** Joined channels whose users (and accounts) the server has told since the join: nameOf can find people. */
+    private final Set<String> usersKnown = ConcurrentHashMap.newKeySet();
     private volatile Consumer<Inbound> inbox;
     private volatile PacedSender paced;
     private final WhoisGate whois;
@@ -429,8 +431,20 @@ public final class IrcNetwork implements ChatNetwork {
     public void onJoin(ChannelJoinEvent e) {
         if (e.getActor().getNick().equalsIgnoreCase(client.getNick())) {
             joined.add(e.getChannel().getName().toLowerCase(Locale.ROOT));
+            usersKnown.remove(e.getChannel().getName().toLowerCase(Locale.ROOT));
             log.info("irc: joined {}", e.getChannel().getName());
         }
+    }
+
+    /** The server answered the WHO that follows a join: who is in the channel, with their accounts. */
+    @Handler
+    public void onUsersUpdated(org.kitteh.irc.client.library.event.channel.ChannelUsersUpdatedEvent e) {
+        usersKnown.add(e.getChannel().getName().toLowerCase(Locale.ROOT));
+    }
+
+    @Override
+    public boolean knowsWhoIsWhere() {
+        return ready && !joined.isEmpty() && usersKnown.containsAll(joined);
     }
 
     /** A new connection: nothing is known of its login yet; it must register within the wait. */
@@ -491,6 +505,7 @@ public final class IrcNetwork implements ChatNetwork {
     public void onPart(ChannelPartEvent e) {
         if (e.getActor().getNick().equalsIgnoreCase(client.getNick())) {
             joined.remove(e.getChannel().getName().toLowerCase(Locale.ROOT));
+            usersKnown.remove(e.getChannel().getName().toLowerCase(Locale.ROOT));
         }
     }
 
@@ -498,6 +513,7 @@ public final class IrcNetwork implements ChatNetwork {
     public void onKick(ChannelKickEvent e) {
         if (e.getTarget().getNick().equalsIgnoreCase(client.getNick())) {
             joined.remove(e.getChannel().getName().toLowerCase(Locale.ROOT));
+            usersKnown.remove(e.getChannel().getName().toLowerCase(Locale.ROOT));
             log.warn("irc: kicked from {} by {}: {}", e.getChannel().getName(), Sanitize.forLog(e.getActor().getName()),
                     Sanitize.forLog(e.getMessage())); // the reason is chat text
         }
@@ -510,6 +526,7 @@ public final class IrcNetwork implements ChatNetwork {
         registered = false;
         loggedInAs = null;
         joined.clear();
+        usersKnown.clear();
         whois.reset();
         freshLogin();
         int n = Math.min(failures++, 10);

@@ -127,9 +127,25 @@ class IntakeEndToEndTest {
         alice.awaitLine(l -> l.startsWith(":" + nick + "!") && l.contains(" JOIN ") && l.contains("#ops"), WAIT);
         alice.say("#ops", "!ping");
         alice.awaitLine(l -> l.startsWith(":" + nick + "!") && l.endsWith(" :pong"), WAIT);
+        alice.take(nick, "pong"::equals, WAIT); // what it said unasked before or after stays queued
     }
 
-    private void kill() throws InterruptedException {
+    /**
+     * SIGKILL, once the outbox has nothing left to send: on IRC a kill between a line's post and its row being
+     * marked sent repeats that line at the next start (IRC has no transaction key), which is not what these tests
+     * are about. The bot's own gauge says when every row is marked.
+     */
+    private void kill() throws Exception {
+        TestEnv.await("the outbox empty before the kill", () -> {
+            try {
+                String m = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                return m.contains("opsbot_outbox_pending{network=\"irc\"} 0.0")
+                        && m.contains("opsbot_outbox_pending{network=\"matrix\"} 0.0");
+            } catch (Exception e) {
+                return false;
+            }
+        }, WAIT);
         bot.destroyForcibly();
         bot.waitFor();
     }
@@ -142,10 +158,12 @@ class IntakeEndToEndTest {
         }
     }
 
+    /** A POST with the token as bearer, or (null) without one, as PagerDuty's senders do (the routing key says who). */
     private HttpResponse<String> post(String path, String token, String json) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json));
+        if (token != null) b.header("Authorization", "Bearer " + token);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> event(String severity, String host, String summary) throws Exception {
@@ -188,12 +206,12 @@ class IntakeEndToEndTest {
         String trigger = """
                 {"routing_key":"%s","event_action":"trigger","dedup_key":"imap3/backup",
                  "payload":{"summary":"backup: quota exceeded","source":"imap3","severity":"error"}}""".formatted(PD);
-        HttpResponse<String> pd = post("/api/v1/pagerduty", "-", trigger);
+        HttpResponse<String> pd = post("/api/v1/pagerduty", null, trigger);
         assertEquals(202, pd.statusCode(), pd.body());
         assertTrue(pd.body().contains("\"dedup_key\":\"imap3/backup\""), pd.body());
-        assertEquals(202, post("/api/v1/pagerduty", "-", trigger).statusCode());
+        assertEquals(202, post("/api/v1/pagerduty", null, trigger).statusCode());
         assertEquals("[A3] ERROR pagerduty imap3: backup: quota exceeded", says("quota exceeded"));
-        assertEquals(202, post("/api/v1/pagerduty", "-", """
+        assertEquals(202, post("/api/v1/pagerduty", null, """
                 {"routing_key":"%s","event_action":"resolve","dedup_key":"imap3/backup"}""".formatted(PD)).statusCode());
         assertTrue(says("[A3]").startsWith("[A3] resolved: pagerduty imap3: backup: quota exceeded"));
 
@@ -231,13 +249,13 @@ class IntakeEndToEndTest {
         }
         for (Thread t : senders) t.join();
         assertEquals(n, accepted.get(), "every event accepted");
-        // The budget: 5 lines, then nothing for the rest of the minute, then one digest of the others.
-        long first = System.nanoTime();
+        // The budget: 5 lines, then (when the minute is over) one digest of the other 9,995: six lines in all. The
+        // window itself is tested with a clock the test moves (OutboxBudgetTest), not by timing here.
         for (int i = 0; i < 5; i++) {
-            assertTrue(alice.next(nick, WAIT).text().contains("] ERROR backup imap"));
+            String line = alice.next(nick, WAIT).text();
+            assertTrue(line.contains("] ERROR backup imap"), line);
         }
         IrcUser.Msg digest = alice.next(nick, Duration.ofSeconds(90));
-        assertTrue(System.nanoTime() - first > Duration.ofSeconds(50).toNanos(), "the digest waits for the minute");
         assertTrue(digest.text().matches("backup: 9995 more errors in \\d+s; top: imap3 ×\\d+, imap5 ×\\d+; !alerts"),
                 digest.text());
         HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
@@ -308,12 +326,16 @@ class IntakeEndToEndTest {
         assertTrue(secondary.startsWith("bob") && secondary.contains("(primary alice)"), "then the secondary: " + secondary);
 
         alice.say("#ops", "!ack A1");
-        assertEquals("A1 acknowledged by alice: no more pages until it resolves", says("acknowledged"));
+        // The answer, and the alert's own line in its places (in either order).
+        alice.take(nick, "A1 acknowledged by alice: no more pages until it resolves"::equals, WAIT);
+        alice.take(nick, "[A1] acknowledged by alice: mail spool full"::equals, WAIT);
         kill(); // the next step's time passes: nothing is said after the ack
         WhileDown.fellDue(cfg().storage(), "duty_pages", "next_due", 1, "P1", Instant.now().minusSeconds(1));
         startBot(10);
         assertEquals(202, event("warning", "imap9", "marker").statusCode());
-        assertEquals("[A2] WARNING backup imap9: marker", alice.next(nick, WAIT).text(), "no page after the ack");
+        // (Its id is not A2: H2 hands out ids in blocks, and a killed bot's unused block is skipped.)
+        String next = alice.next(nick, WAIT).text();
+        assertTrue(next.matches("\\[A\\d+] WARNING backup imap9: marker"), "no page after the ack: " + next);
         bot.destroy();
         assertTrue(bot.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
         try (Store s = Store.open(cfg().storage())) {
@@ -325,7 +347,7 @@ class IntakeEndToEndTest {
                 }
                 return out;
             });
-            assertEquals(List.of("page:1:0", "page:1:1", "page:1:2"), keys, "each step once, none after the ack");
+            assertEquals(List.of("page:1:1", "page:1:2", "page:1:3"), keys, "each step once, none after the ack");
         }
     }
 

@@ -146,8 +146,12 @@ class OutboxStormEndToEndTest {
             // The IRC server goes away; rows written meanwhile arrive in order once it is back.
             Path pid = env.run.resolve("inspircd/inspircd.pid");
             serverStopped = true;
-            new ProcessBuilder("kill", Files.readString(pid).trim()).inheritIO().start().waitFor();
+            long ircd = Long.parseLong(Files.readString(pid).trim());
+            new ProcessBuilder("kill", Long.toString(ircd)).inheritIO().start().waitFor();
             TestEnv.await("stormbot noticing the server is gone", () -> !net.irc.isJoined(CHANNEL), T);
+            // up.sh starts InspIRCd only when its pid is not alive: a server still shutting down would be left
+            // to exit, and nothing would listen (CI-like run, 2026-11-29).
+            TestEnv.await("InspIRCd exited", () -> ProcessHandle.of(ircd).map(h -> !h.isAlive()).orElse(true), T);
             for (int i = 1; i <= 4; i++) outbox.enqueue(Item.of(chan, "down-" + i, Message.plain("written while down " + i)));
             outbox.enqueue(broadcast(chan, 1000, "a broadcast written while down"));
             TestEnv.await("posts refused while the server is down", () -> net.refusedByIrc.get() >= 2, T);

@@ -111,6 +111,26 @@ public final class IrcUser implements Closeable {
         messages.clear();
     }
 
+    /**
+     * Takes the first message from {@code from} whose text matches, received or arriving within {@code max},
+     * and leaves every other message queued in its order (unlike {@link #expect}, which skips what comes first):
+     * for an answer whose raw line was awaited, with what the bot said unasked around it kept for later.
+     */
+    public Msg take(String from, Predicate<String> text, Duration max) throws InterruptedException {
+        long end = System.nanoTime() + max.toNanos();
+        while (true) {
+            for (java.util.Iterator<Msg> it = messages.iterator(); it.hasNext(); ) {
+                Msg m = it.next();
+                if (m.from().equalsIgnoreCase(from) && text.test(m.text())) {
+                    it.remove();
+                    return m;
+                }
+            }
+            if (System.nanoTime() > end) throw new AssertionError(nick + ": no message from " + from + " within " + max);
+            Thread.sleep(10);
+        }
+    }
+
     private String await(Predicate<String> p, Duration max) throws InterruptedException {
         long end = System.nanoTime() + max.toNanos();
         while (true) {
