@@ -29,7 +29,8 @@ import java.util.Locale;
  *   <li>the time from a command's result reply to its incident entry in the IRC incident channel and in the
  *       Matrix incident thread.</li>
  * </ul>
- * The bot runs as its own process from {@code bot/target/opsbot.jar} with {@code scripts/jvm.options}.
+ * The bot runs as its own process from {@code bot/target/opsbot.jar}, started by the {@code ./opsbot} launcher
+ * (its JVM options and environment).
  * Usage: testenv/bench.sh
  */
 public final class Benchmark {
@@ -53,9 +54,8 @@ public final class Benchmark {
         alice.join("#incidents");
         alice.drain();
 
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "@" + env.root.resolve("scripts/jvm.options"),
-                "-jar", jar.toString(), "run", "--config", cfg.toString());
+        // Through the launcher, as an operator starts it (its JVM options and environment); it runs the jar above.
+        ProcessBuilder pb = new ProcessBuilder(env.root.resolve("opsbot").toString(), "run", "--config", cfg.toString());
         pb.environment().put("PW", env.password());
         pb.redirectErrorStream(true).redirectOutput(dir.resolve("bot.log").toFile());
         long t0 = System.nanoTime();

@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Prints the follow-up figures against the real test IRC server (testenv/up.sh), the bot running as its own
- * process from {@code bot/target/opsbot.jar}:
+ * process from {@code bot/target/opsbot.jar}, started by the {@code ./opsbot} launcher:
  * <ul>
  *   <li>start-up to "joined #ops": with an empty store; with 10,000 pending follow-ups whose timers are
  *       missing (all armed at start); with the same 10,000, armed;</li>
@@ -28,6 +28,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>from a follow-up's due time to its chat line, for 200 reminders due 100 ms apart (median, p99);</li>
  *   <li>resident memory of the bot process (scheduler on, 10,000 timers) when idle.</li>
  * </ul>
+ * With {@code -Dbench.nmt=true} the bot runs with Native Memory Tracking and the end prints where its resident
+ * memory is (the JVM's summary, the heap, glibc's arenas, the largest mappings, its threads): a diagnosis, not
+ * the figures (tracking costs a few MB itself).
  * Usage: build the jar ({@code mvn -B package -DskipTests}), then, with the test servers up and the e2e lock held,
  * {@code java -cp <test class path> opsbot.bot.bench.FollowUpBench} (see README, Benchmark).
  */
@@ -114,6 +117,21 @@ public final class FollowUpBench {
                     new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
                             Long.toString(bot.pid()), "GC.heap_info").inheritIO().start().waitFor();
                 }
+                if (Boolean.getBoolean("bench.nmt")) { // where the resident memory is: the JVM's own account and the kernel's
+                    new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                            Long.toString(bot.pid()), "VM.native_memory", "summary").inheritIO().start().waitFor();
+                    for (String cmd : List.of("GC.heap_info", "System.native_heap_info")) {
+                        new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                                Long.toString(bot.pid()), cmd).inheritIO().start().waitFor();
+                    }
+                    new ProcessBuilder("sh", "-c", "pmap -x " + bot.pid() + " | sort -k3 -n | tail -40").inheritIO().start().waitFor();
+                    System.out.print(Files.readString(Path.of("/proc/" + bot.pid() + "/smaps_rollup")));
+                    for (String l : Files.readAllLines(Path.of("/proc/" + bot.pid() + "/status"))) {
+                        if (l.startsWith("Threads:")) System.out.println(l);
+                    }
+                    new ProcessBuilder("sh", "-c", "cat /proc/" + bot.pid() + "/task/*/comm | sed 's/[0-9]*$//' | sort | uniq -c")
+                            .inheritIO().start().waitFor();
+                }
             } finally {
                 bot.destroy();
                 bot.waitFor();
@@ -146,11 +164,15 @@ public final class FollowUpBench {
         }
     }
 
+    /**
+     * Starts the bot the way an operator does, through the {@code ./opsbot} launcher (its JVM options and
+     * environment), so the figures are those of the real start; {@code jar} is what the launcher runs.
+     */
     private static Process start(TestEnv env, Path jar, Path cfg, Path dir) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "@" + env.root.resolve("scripts/jvm.options"),
-                "-jar", jar.toString(), "run", "--config", cfg.toString());
+        ProcessBuilder pb = new ProcessBuilder(env.root.resolve("opsbot").toString(), "run", "--config", cfg.toString());
         pb.environment().put("PW", env.password());
+        // Diagnostics only (the figures are taken without it): the JVM's account of its native memory.
+        if (Boolean.getBoolean("bench.nmt")) pb.environment().put("JDK_JAVA_OPTIONS", "-XX:NativeMemoryTracking=summary");
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("bot.log").toFile()));
         return pb.start();
     }
