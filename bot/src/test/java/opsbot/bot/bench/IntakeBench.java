@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Prints the intake's figures under a storm, against the real test IRC server (testenv/up.sh), the bot running as
- * its own process from {@code bot/target/opsbot.jar} exactly as the launcher starts it:
+ * its own process started by the launcher ({@code ./opsbot run}), as people start it:
  * <ul>
  *   <li>100,000 events from 8 concurrent senders over HTTP on loopback: events accepted per second, the intake's
  *       latency (request to answer: median, p99; target p99 &lt; 5 ms), events lost (accepted but not in the
@@ -195,9 +195,8 @@ public final class IntakeBench {
     }
 
     private static Process start(TestEnv env, Path jar, Path cfg, Path dir) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "@" + env.root.resolve("scripts/jvm.options"),
-                "-jar", jar.toString(), "run", "--config", cfg.toString());
+        // As people start it: the launcher (its JVM options, its malloc settings); it execs java, so this is the bot.
+        ProcessBuilder pb = new ProcessBuilder(env.root.resolve("opsbot").toString(), "run", "--config", cfg.toString());
         pb.environment().put("PW", env.password());
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("bot.log").toFile()));
         return pb.start();
