@@ -60,7 +60,7 @@ record AlertRow(long id, String source, String key, State state, Severity severi
     }
 
     private static String liveKey(String source, String key) {
-        return source + "\u0000" + key;
+        return source + " " + key; // a source name has no space (config check), so this is unambiguous; no NUL: PostgreSQL refuses it
     }
 
     /** The unresolved alert of {@code source}'s {@code key}, if there is one. */

@@ -18,7 +18,7 @@ import java.util.Locale;
  * host, details) is made one line of printable text first: a summary with a CR LF in it must not become a second
  * IRC command, nor a colour code or a bidi override change how the line reads.
  */
-final class AlertText {
+public final class AlertText {
     /**
      * An IRC line is at most 512 bytes with its framing; the server relays ours as
      * {@code :nick!user@host PRIVMSG #target :text\r\n}. As bot/irc/IrcLines allows for the prefix.
@@ -35,7 +35,7 @@ final class AlertText {
     }
 
     /** Printable, one line: controls become spaces, bidi controls go, runs of spaces become one. */
-    static String oneLine(String s) {
+    public static String oneLine(String s) {
         if (s == null) return null;
         StringBuilder b = new StringBuilder(Math.min(s.length(), 4096));
         boolean space = false;

@@ -84,6 +84,12 @@ public final class Duty implements Extension, AlertListener {
         if (escalation != null) escalation.opened(db, a);
     }
 
+    /** An alert that opened below page-at and was raised to it pages now (one with a page in progress is skipped). */
+    @Override
+    public void raised(Connection db, Alert a) throws SQLException {
+        if (escalation != null && a.state() == Alert.State.OPEN) escalation.opened(db, a);
+    }
+
     @Override
     public void acknowledged(Connection db, Alert a) throws SQLException {
         if (escalation != null) escalation.stop(db, a.id(), "acknowledged by " + nameOf(a.ackedBy()));

@@ -106,7 +106,7 @@ final class Escalation {
             return;
         }
         if (!Pages.paging(db, a.id()).isEmpty()) return; // told twice: the page going on is this alert's
-        String about = a.source() + (a.host() == null ? "" : " " + a.host()) + ": " + a.summary();
+        String about = opsbot.bot.alerts.AlertText.oneLine(a.source() + (a.host() == null ? "" : " " + a.host()) + ": " + a.summary());
         long id = Pages.add(db, a.id(), a.severity().word(), about, a.targets(), tools.clock().instant());
         afterCommit(id);
     }

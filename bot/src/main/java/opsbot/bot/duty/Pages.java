@@ -87,6 +87,13 @@ final class Pages {
 
     /** Stops every page of the alert still going ({@code why}: acknowledged by, resolved); how many it stopped. */
     static int stop(Connection db, long alertId, String why, Instant at) throws SQLException {
+        // Lines of this alert's pages still waiting in the outbox (a network that is down) are not sent after the
+        // ack or the resolve: a page that arrives later would wake someone for nothing.
+        try (PreparedStatement p = db.prepareStatement("DELETE FROM outbox WHERE state='PENDING' AND EXISTS (SELECT 1"
+                + " FROM duty_pages d WHERE d.alert_id=? AND outbox.msg_key LIKE CONCAT('page:', d.id, ':%'))")) {
+            p.setLong(1, alertId);
+            p.executeUpdate();
+        }
         try (PreparedStatement p = db.prepareStatement("UPDATE duty_pages SET state='STOPPED', next_due=NULL,"
                 + " stopped_at=?, stopped_why=? WHERE alert_id=? AND state='PAGING'")) {
             p.setObject(1, odt(at));

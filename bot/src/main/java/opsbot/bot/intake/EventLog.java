@@ -110,8 +110,10 @@ public final class EventLog implements AutoCloseable {
                 if (!closing) log.warn("intake: the event writer was interrupted; stopping");
                 failAll(queue, "the intake is stopping");
                 return;
-            } catch (RuntimeException e) {
-                log.error("intake: the event writer failed", e); // write() completes its requests; go on
+            } catch (RuntimeException | Error e) {
+                // write() completes its requests; go on (an Error too: a dead writer would leave every sender waiting)
+                log.error("intake: the event writer failed", e);
+                for (Pending p : batch) p.done.completeExceptionally(e);
             }
         }
     }

@@ -162,7 +162,7 @@ final class Fields {
     /** Details may be long: kept up to {@link #DETAILS} characters, and a cut says so. */
     static String details(String value) {
         if (value == null || value.isBlank()) return null;
-        return cut(value, DETAILS);
+        return cut(value.replace('\u0000', ' '), DETAILS); // no NUL: PostgreSQL refuses it in text
     }
 
     static String cut(String s, int max) {

@@ -33,7 +33,7 @@ public final class Intake implements AutoCloseable {
      * @param storeWait how long a request waits for the writer to take it before it is withdrawn (503)
      */
     record Limits(int handlers, int queue, Duration storeWait) {
-        static final Limits DEFAULT = new Limits(64, 256, Duration.ofSeconds(20));
+        static final Limits DEFAULT = new Limits(64, 256, Duration.ofSeconds(10)); // < notify's 15 s per attempt
     }
 
     private final HttpServer server;

@@ -717,7 +717,9 @@ public final class Store implements AutoCloseable {
                 T t = work.on(db);
                 db.commit();
                 return t;
-            } catch (SQLException | RuntimeException e) {
+            } catch (SQLException | RuntimeException | Error e) {
+                // An Error too (out of memory in the middle of a batch): setAutoCommit(true) below would commit
+                // the half that was written.
                 db.rollback();
                 throw e;
             } finally {

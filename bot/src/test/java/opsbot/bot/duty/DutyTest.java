@@ -136,6 +136,7 @@ class DutyTest {
         public void start(Consumer<Inbound> inbox) { }
         public void send(String target, List<String> lines) { lines.forEach(l -> replies.add(target + " " + l)); }
         public String post(String target, Message m, String thread, String key) {
+            if (target.equals("#down")) throw new ChatNetwork.PostFailed("not in #down (yet)", null); // the line waits
             posts.add("irc " + target + " " + m.plain());
             return null;
         }
@@ -208,6 +209,18 @@ class DutyTest {
                 return null;
             });
             return a;
+        }
+
+        /** A later event raised alert {@code id} to {@code sev}: the listeners are told in its transaction. */
+        void raise(Store store, long id, Severity sev) {
+            Alert o = alerts.get(id);
+            Alert a = new Alert(id, o.source(), o.key(), sev, o.host(), o.summary(), o.state(), o.firstAt(), Instant.now(),
+                    o.count() + 1, o.targets(), o.ackedBy());
+            alerts.put(id, a);
+            store.transaction("fold", db -> {
+                for (AlertListener l : listeners) l.raised(db, a);
+                return null;
+            });
         }
 
         void senderAck(Store store, long id) {
@@ -521,6 +534,30 @@ class DutyTest {
             }
             return null;
         });
+    }
+
+    @Test
+    void anAlertRaisedToPageAtPagesThen() throws Exception {
+        start();
+        aliceOnDuty();
+        book.open(bot.store, 1, Severity.WARNING, List.of(OPS));
+        assertEquals(0, count("SELECT COUNT(*) FROM duty_pages"), "a warning pages nobody");
+        book.raise(bot.store, 1, Severity.CRITICAL);
+        awaitPost("irc #ops alice: A1 critical");
+        book.raise(bot.store, 1, Severity.CRITICAL); // told again: still one page
+        assertEquals(1, count("SELECT COUNT(*) FROM duty_pages"));
+    }
+
+    @Test
+    void anAckTakesThePagesLinesStillWaitingInTheOutboxWithIt() throws Exception {
+        start();
+        aliceOnDuty();
+        book.open(bot.store, 1, Severity.CRITICAL, List.of(new Target("irc", "#down"))); // a place nothing is sent to yet
+        TestEnv.await("the page's line waiting", () -> count("SELECT COUNT(*) FROM outbox WHERE state='PENDING'"
+                + " AND msg_key LIKE 'page:%'") == 1, T);
+        book.senderAck(bot.store, 1);
+        assertEquals(0, count("SELECT COUNT(*) FROM outbox WHERE msg_key LIKE 'page:%'"),
+                "not said after the ack, when the place is back");
     }
 
     @Test

@@ -464,4 +464,15 @@ class StoreTest {
             }
         }
     }
+
+    @Test
+    void anErrorInATransactionRollsItBack() {
+        try (Store s = Store.open(StorageConfig.embedded(dir.resolve("err").toString()))) {
+            assertThrows(OutOfMemoryError.class, () -> s.transaction("half a batch", db -> {
+                db.createStatement().executeUpdate("INSERT INTO state (name, val) VALUES ('half', 'written')");
+                throw new OutOfMemoryError("as if the heap ran out here");
+            }));
+            assertNull(s.state("half"), "nothing of it committed (setAutoCommit(true) would have)");
+        }
+    }
 }
