@@ -287,7 +287,9 @@ public final class Alerts implements Folder, AlertBook, Extension {
         String label = AlertText.label(a.host(), a.summary());
         for (Map.Entry<Target, Integer> t : to.entrySet()) {
             String line = AlertText.fit(t.getKey(), head, s, tail);
-            Item.Budget budget = new Item.Budget(a.source(), label, a.severity().word(), t.getValue());
+            // A digest counts a resolve or an ack as such ("14 resolved"), not as one more error.
+            String kind = what.equals("resolved") ? "resolved" : what.equals("ack") ? "acknowledged" : a.severity().word();
+            Item.Budget budget = new Item.Budget(a.source(), label, kind, t.getValue());
             enqueue.enqueue(db, new Item(t.getKey(), "alert:" + a.id() + ":" + what + ":" + said.seq(),
                     Message.plain(line), null, null, null, budget));
             woken.add(t.getKey());

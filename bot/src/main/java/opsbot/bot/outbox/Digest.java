@@ -82,6 +82,8 @@ final class Digest {
         return switch (severity) {
             case "error" -> n == 1 ? "error" : "errors";
             case "warning" -> n == 1 ? "warning" : "warnings";
+            case "resolved", "acknowledged" -> severity; // state changes summed up: "14 resolved"
+
             case "" -> n == 1 ? "event" : "events";
             default -> severity + (n == 1 ? " event" : " events");
         };

@@ -255,6 +255,8 @@ class AlertsTest {
         }
         assertEquals(List.of("alert:1:open:1", "alert:1:resolved:2"), keys(OPS));
         assertEquals("[A1] resolved: alertmanager imap1: DiskFull /var/spool 98% · after 15m, ×3", bodies(OPS).get(1));
+        assertEquals("resolved", items.stream().filter(i -> i.key().equals("alert:1:resolved:2")).findFirst().orElseThrow()
+                .budget().severity(), "a digest counts it as a resolve, not as one more error");
         assertEquals(List.of("opened A1", "resolved A1"), heard);
 
         fold(action("alertmanager", "never-seen", Event.Action.RESOLVED));

@@ -24,6 +24,9 @@ class DigestTest {
         assertEquals("backup: 214 more events (200 errors, 14 warnings) in 3m; top: imap3 ×214; !alerts",
                 Digest.text(List.of(c("backup", "error", "imap3", 200), c("backup", "warning", "imap3", 14)),
                         Duration.ofSeconds(150), 400));
+        assertEquals("backup: 214 more events (200 errors, 14 resolved) in 60s; top: imap3 ×214; !alerts",
+                Digest.text(List.of(c("backup", "error", "imap3", 200), c("backup", "resolved", "imap3", 14)),
+                        Duration.ofSeconds(60), 400), "a resolve is not counted as one more error");
         assertEquals("audit: 2 more critical events in 1s; !alerts",
                 Digest.text(List.of(c("audit", "critical", null, 2)), Duration.ZERO, 400));
     }
