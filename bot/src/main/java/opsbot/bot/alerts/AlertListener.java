@@ -26,4 +26,8 @@ public interface AlertListener {
 
     default void resolved(Connection db, Alert a) throws SQLException {
     }
+
+    /** A silence made in chat covers this open alert: it is not said any more, and it pages nobody. */
+    default void silenced(Connection db, Alert a) throws SQLException {
+    }
 }

@@ -631,6 +631,13 @@ public final class Alerts implements Folder, AlertBook, Extension {
             Matched m = matched(db, w[0]);
             Silence made = Silence.add(db, m.what(), m.pattern(), m.source(), reason, until, now, r.caller().name(),
                     r.in().network(), r.in().channel());
+            // Open alerts it covers stop paging now (a silence "pages nobody"), not only those that fire later.
+            for (AlertRow a : AlertRow.recent(db, now, 1000)) {
+                if (a.state() == Alert.State.OPEN && made.matches(new Event(a.source(), "chat", Event.Action.FIRING,
+                        a.severity(), a.key(), a.host(), a.summary(), null, null), tools.inventory())) {
+                    for (AlertListener l : listeners) l.silenced(db, alert(a));
+                }
+            }
             Optional<Incident> active = tools.incidents().activeIn(db);
             if (active.isPresent()) {
                 tools.incidents().logIn(db, active.get(), EntryKind.NOTE, actor, "silenced " + made.describe() + " for "

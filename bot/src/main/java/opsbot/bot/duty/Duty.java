@@ -96,6 +96,11 @@ public final class Duty implements Extension, AlertListener {
     }
 
     @Override
+    public void silenced(Connection db, Alert a) throws SQLException {
+        if (escalation != null) escalation.stop(db, a.id(), "silenced");
+    }
+
+    @Override
     public void resolved(Connection db, Alert a) throws SQLException {
         if (escalation != null) escalation.stop(db, a.id(), "resolved");
     }

@@ -138,6 +138,10 @@ class AlertsTest {
             public void resolved(Connection db, Alert a) {
                 heard.add("resolved " + a.shortId());
             }
+
+            public void silenced(Connection db, Alert a) {
+                heard.add("silenced " + a.shortId());
+            }
         });
         schedule.start();
         dispatcher.attach(new ChatNetwork() {
@@ -417,6 +421,15 @@ class AlertsTest {
         fold(firing("backup", "k", Severity.CRITICAL, "imap1", MISSING_FILE));
         assertEquals("[A1] CRITICAL backup imap1: " + MISSING_FILE + " · ×3 since 10:00", bodies(OPS).get(1));
         assertEquals(List.of("opened A2", "opened A1"), heard);
+    }
+
+    @Test
+    void aSilenceMadeWhileAnAlertIsOpenStopsItsPages() throws Exception {
+        start(List.of());
+        fold(firing("backup", "k", Severity.CRITICAL, "imap1", MISSING_FILE));
+        fold(firing("backup", "k2", Severity.CRITICAL, "imap2", "another"));
+        say("alice", "#ops", "!silence host:imap1 1h");
+        assertEquals(List.of("opened A1", "opened A2", "silenced A1"), heard, "only the alert it covers");
     }
 
     @Test

@@ -549,6 +549,19 @@ class DutyTest {
     }
 
     @Test
+    void aSilenceOverAnOpenAlertStopsItsPages() throws Exception {
+        start();
+        aliceOnDuty();
+        book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS));
+        awaitState(1, 1);
+        bot.store.transaction("silenced", db -> {
+            bot.duty.silenced(db, book.alerts.get(1L));
+            return null;
+        });
+        assertEquals(Page.State.STOPPED, page(1).state());
+    }
+
+    @Test
     void anAckTakesThePagesLinesStillWaitingInTheOutboxWithIt() throws Exception {
         start();
         aliceOnDuty();
