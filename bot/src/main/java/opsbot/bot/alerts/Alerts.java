@@ -113,7 +113,10 @@ public final class Alerts implements Folder, AlertBook, Extension {
         Alerts a = new Alerts(cfg, dispatcher.toolbox(), schedule);
         schedule.on(SILENCE, a::silenceEnds);
         schedule.on(EXPECTED, f -> a.look(f.id()));
-        schedule.on(SWEEP, f -> a.rearm(false));
+        schedule.on(SWEEP, f -> {
+            a.rearm(false);
+            a.prune();
+        });
         schedule.afterStart(() -> {
             a.rearm(true);
             schedule.every(SWEEP, "timers", Duration.ofMinutes(1));
@@ -401,6 +404,20 @@ public final class Alerts implements Folder, AlertBook, Extension {
      * longer expected removed, and every active silence with a timer at its end. {@code all}: at start, when
      * every expected timer is set again (the config may have changed); else only what has no timer.
      */
+    private volatile Instant pruned = Instant.EPOCH;
+
+    /** Once an hour, from the minute's sweep: the tables stay bounded (see {@link Retention}). */
+    void prune() {
+        Instant now = tools.clock().instant();
+        if (Duration.between(pruned, now).compareTo(Duration.ofHours(1)) < 0) return;
+        pruned = now;
+        try {
+            Retention.prune(tools.store(), now);
+        } catch (RuntimeException e) {
+            log.error("intake: cannot forget old events and alerts; trying again in an hour", e);
+        }
+    }
+
     void rearm(boolean all) {
         Instant now = tools.clock().instant();
         Set<String> armed = schedule.ids(EXPECTED);

@@ -424,6 +424,35 @@ class AlertsTest {
     }
 
     @Test
+    void eventsResolvedAlertsAndEndedSilencesOlderThanThirtyDaysAreForgotten() throws Exception {
+        start(List.of());
+        store.transaction("old and new", db -> {
+            try (var p = db.prepareStatement("INSERT INTO events (received_at, source, format, action, severity, alert_key,"
+                    + " summary) VALUES (?, 'backup', 'events', 'FIRING', 'error', ?, 's')")) {
+                for (String[] e : new String[][]{{"40", "old"}, {"0", "new"}}) {
+                    p.setObject(1, opsbot.bot.store.Sql.odt(clock.instant().minus(Duration.ofDays(Long.parseLong(e[0])))));
+                    p.setString(2, e[1]);
+                    p.executeUpdate();
+                }
+            }
+            return null;
+        });
+        fold(firing("backup", "k", Severity.ERROR, "imap1", MISSING_FILE));
+        fold(action("backup", "k", Event.Action.RESOLVED));
+        store.transaction("resolved long ago", db -> db.createStatement().executeUpdate(
+                "UPDATE alerts SET resolved_at = DATEADD('DAY', -40, resolved_at)"));
+        int gone = Retention.prune(store, clock.instant());
+        assertEquals(2, gone, "the old event and the old resolved alert");
+        assertEquals(1, (int) store.transaction("left", db -> {
+            try (var r = db.createStatement().executeQuery("SELECT COUNT(*) FROM events WHERE alert_key='new'")) {
+                r.next();
+                return r.getInt(1);
+            }
+        }), "the recent event stays");
+        assertEquals(0, Retention.prune(store, clock.instant()), "nothing more");
+    }
+
+    @Test
     void aSilenceMadeWhileAnAlertIsOpenStopsItsPages() throws Exception {
         start(List.of());
         fold(firing("backup", "k", Severity.CRITICAL, "imap1", MISSING_FILE));
