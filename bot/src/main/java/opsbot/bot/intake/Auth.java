@@ -148,4 +148,44 @@ final class Auth {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
     }
+
+    // ---- replays of signed requests ---------------------------------------------------------------------------
+
+    /** Signatures of signed requests that were stored, with when; the oldest go first past {@link #SEEN_MAX}. */
+    private final java.util.LinkedHashMap<String, Long> seen = new java.util.LinkedHashMap<>();
+    static final int SEEN_MAX = 100_000;
+
+    /**
+     * Refuses a signed request whose signature was stored already: within its 5 minutes a captured request could
+     * otherwise be sent again (a trigger replayed after its resolve would page again). Checked before storing and
+     * recorded after ({@link #stored}), so a request answered 5xx can be sent again as it was.
+     */
+    void notReplayed(Claim c) throws Rejected {
+        if (!(c instanceof Signed s)) return;
+        synchronized (seen) {
+            if (seen.containsKey(key(s))) {
+                throw Rejected.auth("replayed: a request with this signature was stored already; sign each request anew");
+            }
+        }
+    }
+
+    /** A signed request's events were stored: its signature may not be used again while its timestamp is valid. */
+    void stored(Claim c) {
+        if (!(c instanceof Signed s)) return;
+        long now = clock.instant().getEpochSecond();
+        synchronized (seen) {
+            seen.put(key(s), now);
+            // Older than twice the skew: its timestamp is refused anyway. Past the bound the oldest go (counted in
+            // the log), so the map is bounded whatever the rate.
+            for (var it = seen.entrySet().iterator(); it.hasNext(); ) {
+                var e = it.next();
+                if (e.getValue() >= now - 2 * SKEW.toSeconds() && seen.size() <= SEEN_MAX) break;
+                it.remove();
+            }
+        }
+    }
+
+    private static String key(Signed s) {
+        return s.source() + " " + java.util.HexFormat.of().formatHex(s.signature());
+    }
 }

@@ -117,6 +117,7 @@ final class Front implements HttpHandler {
             byte[] body = read(x, h);
             if (claim instanceof Auth.Signed) {
                 source = auth.verify(claim, body);
+                auth.notReplayed(claim);
             }
             ObjectNode o = Fields.parse(body);
             if (source == null) { // PagerDuty without headers: its routing_key is the token
@@ -152,6 +153,7 @@ final class Front implements HttpHandler {
                 }
             }
             List<Long> ids = parsed.isEmpty() ? List.of() : store(parsed);
+            auth.stored(claim);
             metrics.eventsReceived.labelValues(source, format).inc(parsed.size());
             if (!pd) {
                 answer.put("status", "accepted");

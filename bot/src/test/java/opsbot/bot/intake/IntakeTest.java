@@ -188,6 +188,18 @@ class IntakeTest {
     }
 
     @Test
+    void aSignedRequestSentAgainIsARefusedReplay() throws Exception {
+        String body = event("signed", "critical", "mail spool full");
+        long now = Instant.now().getEpochSecond();
+        assertEquals(202, signed(body, now, SECRET).status());
+        Answer again = signed(body, now, SECRET); // captured and sent again within its five minutes
+        assertEquals(401, again.status(), again.body());
+        assertTrue(again.body().contains("replayed"), again.body());
+        assertEquals(1, rows(), "stored once");
+        assertEquals(202, signed(body, now + 1, SECRET).status(), "signed anew, it is a new request");
+    }
+
+    @Test
     void wrongOrStaleHmacIs401() throws Exception {
         String body = event("signed", "info", "signed hello");
         long now = Instant.now().getEpochSecond();
