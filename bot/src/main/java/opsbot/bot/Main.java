@@ -146,8 +146,9 @@ public final class Main {
         List<Person> people = new ArrayList<>(cfg.people());
         people.add(new Person("you", ConsoleNetwork.ACCOUNT, null, Role.ADMIN));
         Path dir = Files.createTempDirectory("opsbot-demo");
+        // No networks and no intake (nothing listens on a port in the demo); the duty rotation, yes: !duty.
         cfg = new OpsbotConfig(cfg.bot(), null, null, people, cfg.channels(), cfg.hosts(), cfg.ssh(), cfg.commands(),
-                StorageConfig.embedded(dir.resolve("opsbot").toString()), cfg.runbooks(), cfg.checks());
+                StorageConfig.embedded(dir.resolve("opsbot").toString()), cfg.runbooks(), cfg.checks(), null, cfg.duty());
         boolean interactive = System.console() != null;
         out.println("opsbot demo: you are 'you' (admin) in " + ConsoleNetwork.CHANNEL + " (ops); dry-run, nothing runs."
                 + " Try !help, !hosts, !fo -K c4 then !y.");

@@ -50,6 +50,14 @@ class MainTest {
         assertTrue(r.out().contains("<opsbot> dry-run: would run on admin1 (10.0.0.10): utils/FailOver.pl -K compute4"), r.out());
     }
 
+    @Test
+    void demoHasTheExamplesDutyRotation() throws Exception {
+        Run r = run("!duty\n", "demo");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("<opsbot> ") && r.out().contains("primary") && r.out().contains("alice")
+                && r.out().contains("bob"), r.out());
+    }
+
     /** Piped input that ends only once the output shows {@code until} (or after 20s), like {@code (printf …; sleep 4) |}. */
     @Test
     void demoShowsAReminderFiring() throws Exception {
