@@ -1,5 +1,8 @@
 package opsbot.bot.bench;
 
+import static opsbot.bot.bench.Figures.pct;
+import static opsbot.bot.bench.Figures.rssKb;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import opsbot.bot.matrix.MatrixClient;
 import opsbot.bot.testkit.IrcUser;
@@ -266,12 +269,6 @@ public final class Benchmark {
         return (System.nanoTime() - t) / 1e6;
     }
 
-    private static long rssKb(long pid) throws Exception {
-        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("\\D", ""));
-        }
-        return -1;
-    }
 
     private static String sshVersion() throws Exception {
         Process p = new ProcessBuilder("ssh", "-V").redirectErrorStream(true).start();
@@ -290,12 +287,6 @@ public final class Benchmark {
         return pct(xs, 50);
     }
 
-    private static double pct(List<Double> xs, double p) {
-        List<Double> s = new ArrayList<>(xs);
-        Collections.sort(s);
-        int i = (int) Math.ceil(p / 100.0 * s.size()) - 1;
-        return s.get(Math.max(0, Math.min(s.size() - 1, i)));
-    }
 
     /**
      * opsbot's own part of a round trip: its median minus the server's relay median in the same run (both

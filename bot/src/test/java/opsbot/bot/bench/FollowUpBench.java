@@ -1,5 +1,8 @@
 package opsbot.bot.bench;
 
+import static opsbot.bot.bench.Figures.pct;
+import static opsbot.bot.bench.Figures.rssKb;
+
 import opsbot.bot.store.Store;
 import opsbot.bot.testkit.IrcUser;
 import opsbot.bot.testkit.TestEnv;
@@ -199,17 +202,5 @@ public final class FollowUpBench {
         return (System.nanoTime() - t) / 1e6;
     }
 
-    private static long rssKb(long pid) throws Exception {
-        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("\\D", ""));
-        }
-        return -1;
-    }
 
-    private static double pct(List<Double> xs, int p) {
-        if (xs.isEmpty()) return Double.NaN;
-        List<Double> s = new ArrayList<>(xs);
-        Collections.sort(s);
-        return s.get(Math.min(s.size() - 1, (int) Math.ceil(p / 100.0 * s.size()) - 1));
-    }
 }

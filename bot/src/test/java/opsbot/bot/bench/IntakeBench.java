@@ -1,5 +1,8 @@
 package opsbot.bot.bench;
 
+import static opsbot.bot.bench.Figures.pct;
+import static opsbot.bot.bench.Figures.rssKb;
+
 import opsbot.bot.store.Store;
 import opsbot.bot.testkit.IrcUser;
 import opsbot.bot.testkit.TestEnv;
@@ -212,17 +215,5 @@ public final class IntakeBench {
         return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
-    private static long rssKb(long pid) throws Exception {
-        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("\\D", ""));
-        }
-        return -1;
-    }
 
-    private static double pct(List<Double> xs, int p) {
-        if (xs.isEmpty()) return Double.NaN;
-        List<Double> s = new ArrayList<>(xs);
-        Collections.sort(s);
-        return s.get(Math.min(s.size() - 1, (int) Math.ceil(p / 100.0 * s.size()) - 1));
-    }
 }
