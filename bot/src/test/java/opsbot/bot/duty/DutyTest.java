@@ -368,7 +368,14 @@ class DutyTest {
     }
 
     /** Makes step {@code s} of page {@code id} due now (its opened time moved back; its timer now): no waiting. */
-    private void dueNow(long id, Page.Step s) {
+    private void dueNow(long id, Page.Step s) throws InterruptedException {
+        // First the previous step's own arming (right after its commit) must have happened: else it could replace
+        // the timer set here, after this step fired, and leave a stray one (CI run, 2026-11-29).
+        Instant due = page(id).nextDue();
+        if (due != null) {
+            TestEnv.await("P" + id + " armed at its row's due time", () -> bot.schedule.next(Escalation.KIND, "P" + id)
+                    .map(Instant::toEpochMilli).equals(Optional.of(due.toEpochMilli())), T);
+        }
         Instant now = Instant.now();
         Duration back = Duration.between(Page.Step.PRIMARY.due(Instant.EPOCH, cfg().duty()), s.due(Instant.EPOCH, cfg().duty()));
         bot.store.transaction("make due", db -> {
