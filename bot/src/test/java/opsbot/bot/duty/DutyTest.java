@@ -399,6 +399,14 @@ class DutyTest {
         });
     }
 
+    /**
+     * Until the outbox has marked the page line {@code key} sent: an ack takes the page lines still waiting with it,
+     * so a test that counts lines after an ack waits for the ones before it to be out.
+     */
+    private void awaitSent(String key) throws InterruptedException {
+        TestEnv.await(key + " sent", () -> count("SELECT COUNT(*) FROM outbox WHERE msg_key='" + key + "' AND state='SENT'") >= 1, T);
+    }
+
     private List<String> pageKeys() {
         return bot.store.transaction("keys", db -> {
             List<String> out = new ArrayList<>();
@@ -488,6 +496,7 @@ class DutyTest {
         book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS));
         awaitPost("irc #ops alice: A1");
         awaitState(1, 1);
+        awaitSent("page:1:1");
         say("carol", "!ack A1");
         assertEquals("#ops denied: `ack` needs operator; you are viewer", lastReply());
         say("alice", "#lobby", "!ack A1");
@@ -640,6 +649,7 @@ class DutyTest {
         aliceOnDuty();
         book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS));
         awaitState(1, 1);
+        awaitSent("page:1:1");
         Page seen = page(1); // a firing read the row at step 1 ...
         say("alice", "!ack A1"); // ... the ack commits first ...
         assertTrue(lastReply().endsWith("no more pages until it resolves"), lastReply());
