@@ -55,24 +55,7 @@ public final class IncidentStore {
     }
 
     public Change open(String title, Actor who, Instant at, Publisher publisher) {
-        String t = cut(title.strip(), 512);
-        return store.transaction("open an incident", db -> {
-            long id;
-            try (PreparedStatement p = db.prepareStatement(
-                    "INSERT INTO incidents (title, opened_at, opened_by, entries, head_hash) VALUES (?,?,?,0,'')",
-                    Statement.RETURN_GENERATED_KEYS)) {
-                p.setString(1, t);
-                p.setObject(2, odt(at));
-                p.setString(3, cut(who.person(), 256));
-                p.executeUpdate();
-                try (ResultSet k = p.getGeneratedKeys()) {
-                    k.next();
-                    id = k.getLong(1);
-                }
-            }
-            Entry e = append(db, key(), id, EntryKind.OPENED, who, t, at);
-            return published(db, publisher, new Change(find(db, id).orElseThrow(), e));
-        });
+        return store.transaction("open an incident", db -> openIn(db, title, who, at, publisher));
     }
 
     /**
