@@ -88,10 +88,12 @@ final class Pages {
     /** Stops every page of the alert still going ({@code why}: acknowledged by, resolved); how many it stopped. */
     static int stop(Connection db, long alertId, String why, Instant at) throws SQLException {
         // Lines of this alert's pages still waiting in the outbox (a network that is down) are not sent after the
-        // ack or the resolve: a page that arrives later would wake someone for nothing.
-        try (PreparedStatement p = db.prepareStatement("DELETE FROM outbox WHERE state='PENDING' AND EXISTS (SELECT 1"
-                + " FROM duty_pages d WHERE d.alert_id=? AND outbox.msg_key LIKE CONCAT('page:', d.id, ':%'))")) {
-            p.setLong(1, alertId);
+        // ack or the resolve: a page that arrives later would wake someone for nothing. They are marked, not
+        // deleted: a line the sender is writing at this moment still goes out, and its row then says SENT.
+        try (PreparedStatement p = db.prepareStatement("UPDATE outbox SET state='WITHDRAWN', sent_at=? WHERE state='PENDING'"
+                + " AND EXISTS (SELECT 1 FROM duty_pages d WHERE d.alert_id=? AND outbox.msg_key LIKE CONCAT('page:', d.id, ':%'))")) {
+            p.setObject(1, odt(at));
+            p.setLong(2, alertId);
             p.executeUpdate();
         }
         try (PreparedStatement p = db.prepareStatement("UPDATE duty_pages SET state='STOPPED', next_due=NULL,"

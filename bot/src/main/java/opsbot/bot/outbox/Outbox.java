@@ -440,12 +440,12 @@ public final class Outbox implements AutoCloseable {
     }
 
     /**
-     * Forgets sent and digested rows (a digested row's {@code sent_at} is when its digest was made) older than
+     * Forgets sent, digested and withdrawn rows (for the latter two {@code sent_at} is when that happened) older than
      * {@link #KEEP_SENT}, except where their target still has rows waiting.
      */
     private void prune() {
         int n = store.transaction("prune the outbox", db -> {
-            try (PreparedStatement p = db.prepareStatement("DELETE FROM outbox o WHERE o.state IN ('SENT','DIGESTED') AND o.sent_at < ?"
+            try (PreparedStatement p = db.prepareStatement("DELETE FROM outbox o WHERE o.state IN ('SENT','DIGESTED','WITHDRAWN') AND o.sent_at < ?"
                     + " AND NOT EXISTS (SELECT 1 FROM outbox w WHERE w.network=o.network AND w.place=o.place"
                     + " AND w.state='PENDING')")) {
                 p.setObject(1, odt(clock.instant().minus(KEEP_SENT)));

@@ -14,8 +14,12 @@ import java.time.Instant;
 public record Row(long id, Target target, String key, String thread, String threadKey, Message body, String ref,
                   State state, int attempts, Instant nextTry, String sentId, String lastError, Lane lane,
                   Item.Budget budget, Integer digestOf, Long digestId, Instant createdAt) {
-    /** PENDING until the network took it (SENT) or a digest row sums it up instead (DIGESTED). */
-    public enum State { PENDING, SENT, DIGESTED }
+    /**
+     * PENDING until the network took it (SENT) or a digest row sums it up instead (DIGESTED). WITHDRAWN: a page
+     * line the ack or the resolve of its alert took back before it went out. A line the sender had already taken
+     * is still sent, and marked SENT over WITHDRAWN: the row says what was said.
+     */
+    public enum State { PENDING, SENT, DIGESTED, WITHDRAWN }
 
     /**
      * DIRECT rows (incident entries, pages, reminders) are never held back by a budget; BUDGET rows (broadcasts
