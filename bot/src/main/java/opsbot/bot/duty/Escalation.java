@@ -40,7 +40,8 @@ import java.util.stream.Collectors;
  * <p>A page is a row ({@link Pages}); each step is one transaction: a conditional update from the step read to the
  * next, and the step's outbox line for each of the alert's targets under a stable key ({@code page:12:2}). So a step
  * is said exactly once whatever fires it (its timer, a second timer, the start-up catch-up, the sweep), and never
- * once the ack's transaction has stopped the page. Timers carry only the page id ({@code P12}).
+ * once the ack's transaction has stopped the page. Timers carry only the page id ({@code P12}). Past the target's
+ * page budget a step's line is held for one digest line instead, in the same transaction ({@link PageBudget}).
  *
  * <p>The mention is rendered when the step fires, not in the alert's transaction: the network is asked then, outside
  * any transaction, how it knows the person at that moment (IRC: the nick their account has now). The alert's
@@ -236,6 +237,8 @@ final class Escalation {
         if (nextDue != null) {
             try {
                 schedule.at(KIND, p.timerId(), nextDue);
+                // An ack or resolve that committed meanwhile may have cancelled the timer before this armed it.
+                if (read(p.id()).map(x -> x.state() != Page.State.PAGING).orElse(true)) schedule.cancel(KIND, p.timerId());
             } catch (RuntimeException e) {
                 log.error("duty: {} step {} said; the next timer could not be armed (the sweep does)", p.alert(), s.number(), e);
             }
