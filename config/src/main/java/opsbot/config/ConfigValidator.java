@@ -935,6 +935,10 @@ final class ConfigValidator {
             add(at, "escalation must go in order: repeat-after <= secondary-after <= everyone-after",
                     "e.g. 10m, 20m, 30m");
         }
+        if (d.pagesPerMinute() < 1 || d.pagesPerMinute() > 20) {
+            add(at + "/pages-per-minute", "pages-per-minute must be 1..20 (page lines per channel in any 60 s;"
+                    + " the rest are summed up in one line)", "pages-per-minute: 3");
+        }
     }
 
     /** Exactly one of every and cron; a cron line Quartz reads, which fires, and not more often than every 10s. */

@@ -17,12 +17,25 @@ import java.util.List;
  * after {@code repeatAfter}, the secondary after {@code secondaryAfter}, and everyone in the rotation after
  * {@code everyoneAfter} (all counted from when the alert fired).
  *
+ * <p>{@code pagesPerMinute}: page lines one channel or room gets in any 60 seconds (default 3); the steps that
+ * fire past it are summed up in one line when the minute has room, so a storm of alerts never floods.
+ *
  * @param start the date of a handoff at which the first person's turn began (anchor of the rotation)
  */
 public record DutyConfig(Rotation rotation, String handoff, DayOfWeek handoffDay, ZoneId zone, LocalDate start,
                          List<String> people, Severity pageAt, Duration repeatAfter, Duration secondaryAfter,
-                         Duration everyoneAfter) {
+                         Duration everyoneAfter, Integer pagesPerMinute) {
     public enum Rotation { DAILY, WEEKLY }
+
+    /** Page lines per channel or room in any 60 seconds, unless the config says. */
+    public static final int PAGES_PER_MINUTE = 3;
+
+    /** Without {@code pages-per-minute} (its default). */
+    public DutyConfig(Rotation rotation, String handoff, DayOfWeek handoffDay, ZoneId zone, LocalDate start,
+                      List<String> people, Severity pageAt, Duration repeatAfter, Duration secondaryAfter,
+                      Duration everyoneAfter) {
+        this(rotation, handoff, handoffDay, zone, start, people, pageAt, repeatAfter, secondaryAfter, everyoneAfter, null);
+    }
 
     public DutyConfig {
         rotation = rotation == null ? Rotation.WEEKLY : rotation;
@@ -34,6 +47,7 @@ public record DutyConfig(Rotation rotation, String handoff, DayOfWeek handoffDay
         repeatAfter = repeatAfter == null ? Duration.ofMinutes(10) : repeatAfter;
         secondaryAfter = secondaryAfter == null ? Duration.ofMinutes(20) : secondaryAfter;
         everyoneAfter = everyoneAfter == null ? Duration.ofMinutes(30) : everyoneAfter;
+        pagesPerMinute = pagesPerMinute == null ? PAGES_PER_MINUTE : pagesPerMinute;
     }
 
     /** The clock time of {@link #handoff}, or null when it is not one (the config check says so). */

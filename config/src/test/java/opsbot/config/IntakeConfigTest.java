@@ -70,6 +70,17 @@ class IntakeConfigTest {
         assertEquals(DayOfWeek.TUESDAY, d.handoffDay());
         assertEquals(List.of(Duration.ofMinutes(10), Duration.ofMinutes(20), Duration.ofMinutes(30)),
                 List.of(d.repeatAfter(), d.secondaryAfter(), d.everyoneAfter()));
+        assertEquals(DutyConfig.PAGES_PER_MINUTE, d.pagesPerMinute());
+    }
+
+    @Test
+    void pagesPerMinuteIsOneToTwenty() throws IOException {
+        String with = INTAKE.replace("handoff-day: Tuesday\n", "handoff-day: Tuesday\n  pages-per-minute: PPM\n");
+        assertEquals(5, f.loaded(with.replace("PPM", "5")).duty().pagesPerMinute());
+        for (String bad : List.of("0", "21")) {
+            String report = f.invalid(with.replace("PPM", bad)).report();
+            assertTrue(report.contains("pages-per-minute must be 1..20"), report);
+        }
     }
 
     @Test

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +40,8 @@ import java.util.stream.Collectors;
  * <p>A page is a row ({@link Pages}); each step is one transaction: a conditional update from the step read to the
  * next, and the step's outbox line for each of the alert's targets under a stable key ({@code page:12:2}). So a step
  * is said exactly once whatever fires it (its timer, a second timer, the start-up catch-up, the sweep), and never
- * once the ack's transaction has stopped the page. Timers carry only the page id ({@code P12}).
+ * once the ack's transaction has stopped the page. Timers carry only the page id ({@code P12}). Past the target's
+ * page budget a step's line is held for one digest line instead, in the same transaction ({@link PageBudget}).
  *
  * <p>The mention is rendered when the step fires, not in the alert's transaction: the network is asked then, outside
  * any transaction, how it knows the person at that moment (IRC: the nick their account has now). The alert's
@@ -64,6 +66,8 @@ final class Escalation {
     private final DutyConfig cfg;
     private final Roster roster;
     private final Function<String, Person> person;
+    /** Page lines per target in any minute; past it, held steps and one digest line ({@link PageBudget}). */
+    private final PageBudget budget;
     /**
      * Arms timers for rows written inside someone else's transaction, once it is over: the store runs one
      * transaction at a time, so a read here waits for it. One thread, bounded; past that the sweep arms them.
@@ -84,6 +88,12 @@ final class Escalation {
                 .collect(Collectors.toMap(Person::name, p -> p, (a, b) -> a));
         // Someone in an override but no longer in people (the config changed): named plainly.
         this.person = n -> byName.getOrDefault(n, new Person(n, null, null, Role.VIEWER));
+        this.budget = new PageBudget(tools, schedule, cfg.pagesPerMinute(), person, this::network);
+    }
+
+    /** The page budget and its digests (for tests). */
+    PageBudget budget() {
+        return budget;
     }
 
     void install() {
@@ -91,7 +101,9 @@ final class Escalation {
         // After Quartz's own recovery at start, and every minute: a page still going is never left without a timer
         // (a crash between a step and arming the next, a row written in a transaction that was never followed up).
         schedule.on(SWEEP, x -> rearm());
+        budget.install();
         schedule.afterStart(() -> {
+            budget.prune();
             rearm();
             schedule.every(SWEEP, "pages", Duration.ofMinutes(1));
         });
@@ -168,6 +180,7 @@ final class Escalation {
             }
         }
         if (n > 0) log.info("duty: {} pages without a timer; armed again", n);
+        budget.rearm();
     }
 
     /** The page's timer fired: every step due by now, in order, each once; then the timer for the next. */
@@ -204,20 +217,28 @@ final class Escalation {
         Optional<Page.Step> after = Page.Step.of(s.number() + 1);
         Page.State state = after.isPresent() ? Page.State.PAGING : Page.State.DONE;
         Instant nextDue = after.map(x -> x.due(p.openedAt(), cfg)).orElse(null);
-        boolean said = tools.store().transaction("page the one on duty", db -> {
-            if (!Pages.step(db, p.id(), p.step(), s.number(), state, nextDue)) return false;
+        // Each target's line, or held for its digest when the target's page budget is spent: the step is said
+        // either way (the page goes on to its next step at its time).
+        Map<Target, Instant> held = tools.store().transaction("page the one on duty", db -> {
+            if (!Pages.step(db, p.id(), p.step(), s.number(), state, nextDue)) return null;
+            Map<Target, Instant> until = new LinkedHashMap<>();
             for (Item i : items) {
-                if (!tools.outbox().enqueue(db, i)) log.error("duty: the outbox had {} already; not said again", i.key());
+                Instant free = budget.sayOrHold(db, i, p, s.number(), who);
+                if (free != null) until.put(i.target(), free);
             }
-            return true;
+            return until;
         });
-        if (!said) return false;
-        p.targets().forEach(tools.outbox()::wake);
-        log.info("duty: {} step {} ({}): {} in {}", p.alert(), s.number(), s.name().toLowerCase(),
-                who.stream().map(Person::name).toList(), p.targets());
+        if (held == null) return false;
+        p.targets().stream().filter(t -> !held.containsKey(t)).forEach(tools.outbox()::wake);
+        held.forEach(budget::held);
+        log.info("duty: {} step {} ({}): {} in {}{}", p.alert(), s.number(), s.name().toLowerCase(),
+                who.stream().map(Person::name).toList(), p.targets(),
+                held.isEmpty() ? "" : " (held for the digest in " + held.keySet() + ": page budget spent)");
         if (nextDue != null) {
             try {
                 schedule.at(KIND, p.timerId(), nextDue);
+                // An ack or resolve that committed meanwhile may have cancelled the timer before this armed it.
+                if (read(p.id()).map(x -> x.state() != Page.State.PAGING).orElse(true)) schedule.cancel(KIND, p.timerId());
             } catch (RuntimeException e) {
                 log.error("duty: {} step {} said; the next timer could not be armed (the sweep does)", p.alert(), s.number(), e);
             }

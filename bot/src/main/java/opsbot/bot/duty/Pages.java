@@ -96,6 +96,7 @@ final class Pages {
             p.setLong(2, alertId);
             p.executeUpdate();
         }
+        PageLines.drop(db, alertId); // steps held for a digest: the digest does not name them
         try (PreparedStatement p = db.prepareStatement("UPDATE duty_pages SET state='STOPPED', next_due=NULL,"
                 + " stopped_at=?, stopped_why=? WHERE alert_id=? AND state='PAGING'")) {
             p.setObject(1, odt(at));

@@ -41,6 +41,10 @@ public final class Metrics {
     public final Counter linesSent = Counter.builder().name("opsbot_lines_sent")
             .help("messages the outbox sent").labelNames("network").register(registry);
 
+    /** Page steps not said on their own line (the target's page budget was spent) but in a digest, by network. */
+    public final Counter pagesHeld = Counter.builder().name("opsbot_pages_held")
+            .help("page steps held for a digest line").labelNames("network").register(registry);
+
     /**
      * A gauge read when scraped, e.g. the outbox's pending rows per network: {@code sample} calls its
      * argument once per label value.

@@ -113,8 +113,8 @@ class DutyEndToEndTest {
         schedule.at(Escalation.KIND, "P" + id, now);
     }
 
-    @Test
-    void theOneOnDutyIsMentionedByTheirNickNowThenTheSecondaryAndAckStopsIt() throws Exception {
+    /** The bot with duty (alice primary, bob secondary), joined to #ops. */
+    private OpsbotConfig startBot() throws Exception {
         String yaml = env.yaml(dir, "localhost", "opsbot") + """
                 duty:
                   people: [alice, bob]
@@ -135,6 +135,25 @@ class DutyEndToEndTest {
         Instant now = Instant.now();
         store.transaction("set duty", db -> Overrides.add(db, "alice", "bob", now.minusSeconds(60), now.plus(Duration.ofDays(1)),
                 "give", "test", "irc", "#ops"));
+        return cfg;
+    }
+
+    /** Alert {@code id}, critical, said in #ops, opened: the listeners are told in its transaction. */
+    private void open(long id) {
+        Instant now = Instant.now();
+        Alert a = new Alert(id, "backup", "k" + id, Severity.CRITICAL, "imap3", "missing file 87040", Alert.State.OPEN, now, now, 1,
+                List.of(new Target("irc", "#ops")), null);
+        book.alerts.put(id, a);
+        store.transaction("fold", db -> {
+            for (AlertListener l : book.listeners) l.opened(db, a);
+            return null;
+        });
+    }
+
+    @Test
+    void theOneOnDutyIsMentionedByTheirNickNowThenTheSecondaryAndAckStopsIt() throws Exception {
+        OpsbotConfig cfg = startBot();
+        Instant now = Instant.now();
         IrcUser alice = user("alice_pager", "alice");
         IrcUser bob = user("bob_x", "bob");
         bob.say("#ops", "!duty"); // the bot has seen both join by the time it answers
@@ -167,5 +186,38 @@ class DutyEndToEndTest {
         bob.say("#ops", "!ping");
         assertEquals("pong", bob.expect("opsbot", s -> s.equals("pong") || s.contains("everyone"), T).text(), "no page after the ack");
         assertEquals(Page.State.STOPPED, store.transaction("read", db -> Pages.find(db, 1)).orElseThrow().state());
+    }
+
+    @Test
+    void aStormOfCriticalsPagesThreeLinesAndThenOneLineForTheRest() throws Exception {
+        startBot();
+        IrcUser alice = user("alice_storm", "alice");
+        alice.say("#ops", "!duty"); // the bot has seen her join by the time it answers
+        alice.expect("opsbot", s -> s.startsWith("on duty:"), T);
+        for (long id = 1; id <= 12; id++) open(id);
+        for (int i = 0; i < 3; i++) {
+            assertTrue(alice.expect("opsbot", s -> s.contains(" critical "), T).text().matches("alice_storm: A\\d+ critical backup imap3: .*"));
+        }
+        TestEnv.await("every page at its first step", () -> store.transaction("count", db -> {
+            try (var p = db.prepareStatement("SELECT COUNT(*) FROM duty_pages WHERE step=1"); var r = p.executeQuery()) {
+                r.next();
+                return r.getLong(1);
+            }
+        }) == 12, T);
+        // A minute later (the lines moved back), the digest's timer fires.
+        Instant before = Instant.now().minus(PageLines.SPAN).minusSeconds(1);
+        store.transaction("a minute passed", db -> {
+            try (PreparedStatement p = db.prepareStatement("UPDATE duty_lines SET at=? WHERE at>?")) {
+                p.setObject(1, Sql.odt(before));
+                p.setObject(2, Sql.odt(before));
+                return p.executeUpdate();
+            }
+        });
+        schedule.at(PageBudget.KIND, PageBudget.timerId(new Target("irc", "#ops")), Instant.now());
+        String digest = alice.next("opsbot", T).text();
+        assertTrue(digest.startsWith("alice_storm: 9 more pages in "), digest);
+        assertTrue(digest.endsWith(" (critical backup imap3 ×9) · !ack ID or !alerts"), digest);
+        alice.say("#ops", "!ping");
+        assertEquals("pong", alice.next("opsbot", T).text(), "nothing more");
     }
 }

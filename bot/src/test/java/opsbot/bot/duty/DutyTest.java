@@ -369,6 +369,10 @@ class DutyTest {
 
     /** Makes step {@code s} of page {@code id} due now (its opened time moved back; its timer now): no waiting. */
     private void dueNow(long id, Page.Step s) throws InterruptedException {
+        makeDue(id, s, true);
+    }
+
+    private void makeDue(long id, Page.Step s, boolean aMinuteLater) throws InterruptedException {
         // First the previous step's own arming (right after its commit) must have happened: else it could replace
         // the timer set here, after this step fired, and leave a stray one (CI run, 2026-11-29).
         Instant due = page(id).nextDue();
@@ -376,6 +380,7 @@ class DutyTest {
             TestEnv.await("P" + id + " armed at its row's due time", () -> bot.schedule.next(Escalation.KIND, "P" + id)
                     .map(Instant::toEpochMilli).equals(Optional.of(due.toEpochMilli())), T);
         }
+        if (aMinuteLater) minutePassed(); // the steps before happened minutes ago: the page budget has room again
         Instant now = Instant.now();
         Duration back = Duration.between(Page.Step.PRIMARY.due(Instant.EPOCH, cfg().duty()), s.due(Instant.EPOCH, cfg().duty()));
         bot.store.transaction("make due", db -> {
@@ -388,6 +393,18 @@ class DutyTest {
             return null;
         });
         bot.schedule.at(Escalation.KIND, "P" + id, now);
+    }
+
+    /** The page lines said so far were said a minute ago: each target's page budget has room again. */
+    private void minutePassed() {
+        Instant before = Instant.now().minus(PageLines.SPAN).minusSeconds(1);
+        bot.store.transaction("a minute passed", db -> {
+            try (PreparedStatement p = db.prepareStatement("UPDATE duty_lines SET at=? WHERE at>?")) {
+                p.setObject(1, Sql.odt(before));
+                p.setObject(2, Sql.odt(before));
+                return p.executeUpdate();
+            }
+        });
     }
 
     private long count(String sql) {
@@ -528,6 +545,7 @@ class DutyTest {
 
     /** While the bot is up: page {@code id} opened {@code ago} (its due times are left alone). */
     private void openedAgo(long id, Duration ago) {
+        minutePassed();
         Instant at = Instant.now().minus(ago);
         bot.store.transaction("move back", db -> {
             try (PreparedStatement p = db.prepareStatement("UPDATE duty_pages SET opened_at=? WHERE id=?")) {
@@ -640,7 +658,8 @@ class DutyTest {
         bot.esc().fire(1);
         bot.esc().fire(2);
         assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
-        assertEquals(List.of("irc page:1:1", "irc page:2:1", "irc page:1:2", "irc page:2:2"), pageKeys());
+        // (the first steps of the two pages fire at once: their order is the commits')
+        assertEquals(List.of("irc page:1:1", "irc page:1:2", "irc page:2:1", "irc page:2:2"), pageKeys().stream().sorted().toList());
         assertEquals(1, posted("irc #ops alice: still unacknowledged after 13 min: A1"));
         assertEquals(1, posted("irc #ops alice: still unacknowledged after 13 min: A2"));
     }
@@ -691,5 +710,215 @@ class DutyTest {
         bot.esc().fire(2);
         assertEquals(3, pageKeys().size());
         assertEquals(Page.State.STOPPED, page(2).state());
+    }
+
+    // ---- the page budget: pages never flood ---------------------------------------------------------------------
+
+    /** Opens criticals {@code from..to} to {@code targets} at once and waits until each said (or held) its first step. */
+    private void storm(long from, long to, List<Target> targets) throws InterruptedException {
+        for (long id = from; id <= to; id++) book.open(bot.store, id, Severity.CRITICAL, targets);
+        TestEnv.await("every page at its first step", () -> count("SELECT COUNT(*) FROM duty_pages WHERE step>=1 AND alert_id BETWEEN "
+                + from + " AND " + to) == to - from + 1, T);
+    }
+
+    /** The alert ids whose page lines to {@code t} are in state {@code state} (HELD, DIGESTED, DROPPED, SAID). */
+    private List<Long> lines(Target t, String state) {
+        return bot.store.transaction("lines", db -> {
+            List<Long> out = new ArrayList<>();
+            try (PreparedStatement p = db.prepareStatement("SELECT alert_id FROM duty_lines WHERE network=? AND place=? AND state=?"
+                    + " AND alert_id IS NOT NULL ORDER BY alert_id")) {
+                p.setString(1, t.network());
+                p.setString(2, t.place());
+                p.setString(3, state);
+                try (ResultSet r = p.executeQuery()) {
+                    while (r.next()) out.add(r.getLong(1));
+                }
+            }
+            return out;
+        });
+    }
+
+    private List<String> digestKeys() {
+        return bot.store.transaction("keys", db -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement p = db.prepareStatement("SELECT network, msg_key FROM outbox WHERE msg_key LIKE 'pages:%'"
+                    + " ORDER BY id"); ResultSet r = p.executeQuery()) {
+                while (r.next()) out.add(r.getString(1) + " " + r.getString(2));
+            }
+            return out;
+        });
+    }
+
+    /** A minute later: the digest timer of {@code t} fires now (the one the step armed, replaced). */
+    private void digestDue(Target t) {
+        minutePassed();
+        bot.schedule.at(PageBudget.KIND, PageBudget.timerId(t), Instant.now());
+    }
+
+    private static int occurrences(String s, String of) {
+        int n = 0;
+        for (int i = s.indexOf(of); i >= 0; i = s.indexOf(of, i + 1)) n++;
+        return n;
+    }
+
+    @Test
+    void twentyCriticalsAtOncePageWithinTheBudgetAndOneLineSumsUpTheRestMentioningAliceOnce() throws Exception {
+        start();
+        aliceOnDuty();
+        nicks.put("alice", "alice_x");
+        storm(1, 20, List.of(OPS, ROOM));
+        for (Target t : List.of(OPS, ROOM)) {
+            assertEquals(3, lines(t, "SAID").size(), "the budget's lines to " + t);
+            assertEquals(17, lines(t, "HELD").size(), "held for the digest in " + t);
+            TestEnv.await("the digest armed for " + t, () -> bot.schedule.next(PageBudget.KIND, PageBudget.timerId(t)).isPresent(), T);
+            Instant at = bot.schedule.next(PageBudget.KIND, PageBudget.timerId(t)).orElseThrow();
+            assertTrue(at.isAfter(Instant.now().plusSeconds(30)), "when the minute has room, not now: " + at);
+        }
+        assertEquals(6, pageKeys().size(), "3 lines per target, not 20");
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS, ROOM), T));
+        assertEquals(3, posted("irc #ops alice_x: A"));
+        // Every page went on to its next step at its time, held or not.
+        for (long id = 1; id <= 20; id++) {
+            Page p = page(id);
+            assertEquals(1, p.step());
+            assertEquals(p.openedAt().plus(Duration.ofMinutes(10)), p.nextDue(), "A" + id + "'s repeat at its time");
+        }
+        TestEnv.await("every page armed for its repeat", () -> bot.schedule.ids(Escalation.KIND).size() == 20, T);
+
+        List<Long> held = lines(OPS, "HELD");
+        digestDue(OPS);
+        String line = awaitPost("irc #ops alice_x: 17 more pages in ");
+        assertEquals(1, occurrences(line, "alice"), line);
+        for (long id = 1; id <= 20; id++) {
+            assertEquals(held.contains(id), line.matches(".*\\bA" + id + "\\b.*"), "A" + id + " named iff held: " + line);
+        }
+        assertTrue(line.endsWith(" (critical backup imap3 ×17) · !ack ID or !alerts"), line);
+        assertTrue(line.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 512, line);
+        digestDue(ROOM);
+        String room = awaitPost("matrix #ops:example.org @alice:example.org: 17 more pages in ");
+        assertEquals(1, occurrences(room, "alice"), room);
+        TestEnv.await("the digest's HTML", () -> html.stream().filter(h -> h != null && h.contains("17 more pages")).count() == 1, T);
+        String pill = html.stream().filter(h -> h != null && h.contains("17 more pages")).findFirst().orElseThrow();
+        assertTrue(pill.startsWith("<a href=\"https://matrix.to/#/@alice:example.org\">"), pill);
+        assertEquals(List.of(), lines(OPS, "HELD"));
+        assertEquals(held, lines(OPS, "DIGESTED"));
+
+        // Fired again (a second timer, the sweep, a retry): said once.
+        bot.esc().budget().fire(OPS);
+        bot.esc().budget().fire(ROOM);
+        bot.esc().rearm();
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS, ROOM), T));
+        assertEquals(List.of("irc pages:" + firstHeldRow(OPS), "matrix pages:" + firstHeldRow(ROOM)), digestKeys());
+        assertEquals(4, posted("irc #ops"));
+        assertEquals(4, posted("matrix #ops"));
+        assertTrue(bot.d.metrics().scrape().contains("opsbot_pages_held_total{network=\"irc\"} 17.0"), bot.d.metrics().scrape());
+        TestEnv.await("no digest timer left", () -> bot.schedule.ids(PageBudget.KIND).isEmpty(), T);
+    }
+
+    /** The id of the oldest row a digest to {@code t} summed up (the digest's key names it). */
+    private long firstHeldRow(Target t) {
+        return count("SELECT MIN(id) FROM duty_lines WHERE state='DIGESTED' AND msg_key LIKE 'pages:%' AND network='"
+                + t.network() + "'");
+    }
+
+    @Test
+    void anAlertAcknowledgedOrResolvedBeforeTheDigestIsNotInItAndNothingLeftSaysNothing() throws Exception {
+        start();
+        aliceOnDuty();
+        storm(1, 6, List.of(OPS));
+        List<Long> held = lines(OPS, "HELD");
+        assertEquals(3, held.size(), held.toString());
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        say("alice", "!ack A" + held.get(0));
+        assertTrue(lastReply().endsWith("no more pages until it resolves"), lastReply());
+        book.resolve(bot.store, held.get(1));
+        assertEquals(List.of(held.get(0), held.get(1)), lines(OPS, "DROPPED"));
+        digestDue(OPS);
+        String line = awaitPost("irc #ops alice: 1 more page in ");
+        assertTrue(line.contains(": A" + held.get(2) + " "), line);
+        assertFalse(line.matches(".*\\bA(" + held.get(0) + "|" + held.get(1) + ")\\b.*"), line);
+
+        // The window has room for two more lines now; four more alerts: two said, two held, and both acknowledged.
+        storm(7, 10, List.of(OPS));
+        List<Long> later = lines(OPS, "HELD");
+        assertEquals(2, later.size(), later.toString());
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        for (long id : later) book.senderAck(bot.store, id);
+        digestDue(OPS);
+        TestEnv.await("the digest timer fired", () -> bot.schedule.ids(PageBudget.KIND).isEmpty(), T);
+        bot.esc().budget().fire(OPS);
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        assertEquals(1, posts.stream().filter(p -> p.contains(" more page")).count(), posts.toString());
+        assertEquals(1, digestKeys().size());
+        assertEquals(List.of(), lines(OPS, "HELD"));
+    }
+
+    @Test
+    void heldPagesSurviveACrashWithoutTheirTimerAndTheDigestComesOnceAfterStart() throws Exception {
+        start();
+        aliceOnDuty();
+        storm(1, 5, List.of(OPS));
+        assertEquals(2, lines(OPS, "HELD").size());
+        TestEnv.await("the digest armed", () -> bot.schedule.next(PageBudget.KIND, PageBudget.timerId(OPS)).isPresent(), T);
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        minutePassed(); // the bot is down a minute ...
+        assertTrue(bot.schedule.cancel(PageBudget.KIND, PageBudget.timerId(OPS))); // ... and had lost the timer
+        bot.close();
+        bot = null;
+        start();
+        String line = awaitPost("irc #ops alice: 2 more pages in ");
+        assertTrue(line.endsWith("(critical backup imap3 ×2) · !ack ID or !alerts"), line);
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        restart(); // and again: nothing held, nothing said again
+        bot.esc().rearm();
+        bot.esc().budget().fire(OPS);
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        assertEquals(1, posts.stream().filter(p -> p.contains(" more page")).count(), posts.toString());
+        assertEquals(1, digestKeys().size());
+        assertEquals(3, pageKeys().size());
+    }
+
+    @Test
+    void theStepsOfAHeldPageStillComeAtTheirTimesHeldAgainOrOnTheirOwnLine() throws Exception {
+        start();
+        aliceOnDuty();
+        storm(1, 4, List.of(OPS));
+        long h = lines(OPS, "HELD").get(0);
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        // Its repeat falls due while the budget is still spent: held too, and the page goes on to the secondary.
+        dueNowKeepingTheBudget(h, Page.Step.REPEAT);
+        awaitState(h, 2);
+        assertEquals(page(h).openedAt().plus(Duration.ofMinutes(20)), page(h).nextDue());
+        TestEnv.await("armed for the secondary", () -> bot.schedule.next(Escalation.KIND, "P" + h).isPresent(), T);
+        assertEquals(List.of(h, h), lines(OPS, "HELD"));
+        // Its secondary falls due a minute later: said on its own line, which says the alert: nothing is left held.
+        dueNow(h, Page.Step.SECONDARY);
+        assertEquals("irc #ops bob: unacknowledged for 20 min (primary alice): A" + h + " critical backup imap3: missing file 87040"
+                + " · !ack A" + h, awaitPost("irc #ops bob:"));
+        awaitState(h, 3);
+        assertEquals(List.of(), lines(OPS, "HELD"));
+        bot.esc().budget().fire(OPS);
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        assertEquals(0, posts.stream().filter(p -> p.contains(" more page")).count(), posts.toString());
+    }
+
+    @Test
+    void aDigestOfFirstMentionsAndRepeatsSaysWhichAndMentionsEachPersonOnce() throws Exception {
+        start();
+        aliceOnDuty();
+        storm(1, 5, List.of(OPS)); // 1 to 3 said (or whichever came first), two held
+        List<Long> held = lines(OPS, "HELD");
+        dueNowKeepingTheBudget(held.get(0), Page.Step.REPEAT);
+        awaitState(held.get(0), 2);
+        dueNowKeepingTheBudget(held.get(0), Page.Step.SECONDARY); // bob
+        awaitState(held.get(0), 3);
+        digestDue(OPS);
+        String line = awaitPost("irc #ops alice, bob: 4 more pages in ");
+        assertTrue(line.contains(" (2 new, 1 repeated, 1 escalated): A" + held.get(0) + ", A" + held.get(1) + " ("), line);
+    }
+
+    /** {@link #dueNow} without the minute passing: the page budget stays as it is. */
+    private void dueNowKeepingTheBudget(long id, Page.Step s) throws InterruptedException {
+        makeDue(id, s, false);
     }
 }
