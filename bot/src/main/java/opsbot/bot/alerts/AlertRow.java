@@ -1,7 +1,6 @@
 package opsbot.bot.alerts;
 
 import static opsbot.bot.store.Sql.cut;
-import static opsbot.bot.store.Sql.instant;
 import static opsbot.bot.store.Sql.odt;
 import opsbot.bot.alerts.Alert.State;
 import opsbot.config.Severity;
@@ -65,7 +64,7 @@ record AlertRow(long id, String source, String key, State state, Severity severi
 
     /** The unresolved alert of {@code source}'s {@code key}, if there is one. */
     static Optional<AlertRow> live(Connection db, String source, String key) throws SQLException {
-        try (PreparedStatement p = db.prepareStatement("SELECT * FROM alerts WHERE live_key=?")) {
+        try (PreparedStatement p = db.prepareStatement(SELECT + " FROM alerts WHERE live_key=?")) {
             p.setString(1, liveKey(source, storedKey(key)));
             try (ResultSet r = p.executeQuery()) {
                 return r.next() ? Optional.of(of(r)) : Optional.empty();
@@ -74,7 +73,7 @@ record AlertRow(long id, String source, String key, State state, Severity severi
     }
 
     static Optional<AlertRow> find(Connection db, long id) throws SQLException {
-        try (PreparedStatement p = db.prepareStatement("SELECT * FROM alerts WHERE id=?")) {
+        try (PreparedStatement p = db.prepareStatement(SELECT + " FROM alerts WHERE id=?")) {
             p.setLong(1, id);
             try (ResultSet r = p.executeQuery()) {
                 return r.next() ? Optional.of(of(r)) : Optional.empty();
@@ -147,14 +146,14 @@ record AlertRow(long id, String source, String key, State state, Severity severi
     static List<AlertRow> recent(Connection db, Instant since, int limit) throws SQLException {
         List<AlertRow> out = new ArrayList<>();
         try (PreparedStatement p = db.prepareStatement(
-                "SELECT * FROM alerts WHERE state<>'RESOLVED' ORDER BY last_at DESC, id DESC LIMIT ?")) {
+                SELECT + " FROM alerts WHERE state IN ('OPEN','ACKNOWLEDGED') ORDER BY last_at DESC, id DESC LIMIT ?")) {
             p.setInt(1, limit);
             try (ResultSet r = p.executeQuery()) {
                 while (r.next()) out.add(of(r));
             }
         }
         if (out.size() < limit) {
-            try (PreparedStatement p = db.prepareStatement("SELECT * FROM alerts WHERE state='RESOLVED' AND resolved_at>=?"
+            try (PreparedStatement p = db.prepareStatement(SELECT + " FROM alerts WHERE state='RESOLVED' AND resolved_at>=?"
                     + " ORDER BY resolved_at DESC, id DESC LIMIT ?")) {
                 p.setObject(1, odt(since));
                 p.setInt(2, limit - out.size());
@@ -185,18 +184,28 @@ record AlertRow(long id, String source, String key, State state, Severity severi
         else p.setLong(i, v);
     }
 
-    private static Long getLong(ResultSet r, String column) throws SQLException {
+    private static Long getLong(ResultSet r, int column) throws SQLException {
         long v = r.getLong(column);
         return r.wasNull() ? null : v;
     }
 
+    private static Instant instant(ResultSet r, int column) throws SQLException {
+        java.time.OffsetDateTime t = r.getObject(column, java.time.OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+
+    /**
+     * The columns {@link #of} reads, by position: every event of a storm reads its alert, and a column looked up by
+     * name makes the driver build a map of the result's column names for each query.
+     */
+    private static final String SELECT = "SELECT id, source, alert_key, state, severity, host, summary, details, fired,"
+            + " first_at, last_at, said_at, told, silenced_by, acked_by, acked_at, resolved_at, seq, last_event";
+
     private static AlertRow of(ResultSet r) throws SQLException {
-        return new AlertRow(r.getLong("id"), r.getString("source"), r.getString("alert_key"),
-                State.valueOf(r.getString("state")), Severity.valueOf(r.getString("severity")), r.getString("host"),
-                r.getString("summary"), r.getString("details"), r.getInt("fired"), instant(r, "first_at"),
-                instant(r, "last_at"), instant(r, "said_at"), r.getBoolean("told"), getLong(r, "silenced_by"),
-                r.getString("acked_by"), instant(r, "acked_at"), instant(r, "resolved_at"), r.getInt("seq"),
-                getLong(r, "last_event"));
+        return new AlertRow(r.getLong(1), r.getString(2), r.getString(3), State.valueOf(r.getString(4)),
+                Severity.valueOf(r.getString(5)), r.getString(6), r.getString(7), r.getString(8), r.getInt(9),
+                instant(r, 10), instant(r, 11), instant(r, 12), r.getBoolean(13), getLong(r, 14), r.getString(15),
+                instant(r, 16), instant(r, 17), r.getInt(18), getLong(r, 19));
     }
 
     // --- changes: a new row value, saved by the caller ---

@@ -349,7 +349,14 @@ public final class Store implements AutoCloseable {
             )""",
             // The page budget's window (a target's newest SAID rows) and its HELD rows: one index seek each.
             "CREATE INDEX duty_lines_target ON duty_lines(network, place, state, at)",
-            "CREATE INDEX duty_lines_page ON duty_lines(page_id)");
+            "CREATE INDEX duty_lines_page ON duty_lines(page_id)",
+            // Every event is folded while the store is held, so an index costs each of a storm's events: no query
+            // used events_source_key, and alerts_state had last_at, which every repeat changes (an index entry
+            // removed and one added per event). Lists of unresolved alerts are a few rows to sort; the resolved
+            // ones are found by when they resolved (!alerts' recent ones, retention).
+            "DROP INDEX events_source_key",
+            "DROP INDEX alerts_state",
+            "CREATE INDEX alerts_resolved ON alerts(state, resolved_at)");
 
     static {
         // H2's AUTO_SERVER listens on every address unless told otherwise; opsbot only ever on loopback. H2 reads
