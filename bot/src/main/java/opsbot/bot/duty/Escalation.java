@@ -103,9 +103,12 @@ final class Escalation {
         schedule.on(SWEEP, x -> rearm());
         budget.install();
         schedule.afterStart(() -> {
-            budget.prune();
-            rearm();
-            schedule.every(SWEEP, "pages", Duration.ofMinutes(1));
+            rearm(); // and the first prune of old page lines
+            try {
+                schedule.every(SWEEP, "pages", Duration.ofMinutes(1));
+            } catch (RuntimeException e) {
+                log.error("duty: cannot arm the minute's sweep of the pages; they are armed again at the next start", e);
+            }
         });
         schedule.atClose(afterCommit::shutdownNow);
     }
@@ -168,19 +171,40 @@ final class Escalation {
         }
     }
 
-    /** A timer for every page still going that has none. */
+    /**
+     * The sweep (at start, then every minute): old page lines forgotten (at most hourly, in batches), a timer for
+     * every page still going that has none, and for every target's held steps. Each part on its own: one that fails
+     * (one page's timer) is logged and the others still run; the next sweep tries again.
+     */
     void rearm() {
-        Set<String> armed = new HashSet<>(schedule.ids(KIND));
-        List<Page> going = tools.store().transaction("read the pages", Pages::paging);
-        int n = 0;
-        for (Page p : going) {
-            if (p.nextDue() != null && !armed.contains(p.timerId())) {
-                schedule.at(KIND, p.timerId(), p.nextDue());
-                n++;
-            }
+        try {
+            budget.prune();
+        } catch (RuntimeException e) {
+            log.error("duty: cannot forget old page lines; the next sweep tries again", e);
         }
-        if (n > 0) log.info("duty: {} pages without a timer; armed again", n);
-        budget.rearm();
+        try {
+            Set<String> armed = new HashSet<>(schedule.ids(KIND));
+            List<Page> going = tools.store().transaction("read the pages", Pages::paging);
+            int n = 0;
+            for (Page p : going) {
+                if (p.nextDue() != null && !armed.contains(p.timerId())) {
+                    try {
+                        schedule.at(KIND, p.timerId(), p.nextDue());
+                        n++;
+                    } catch (RuntimeException e) {
+                        log.error("duty: cannot arm page {}; the next sweep tries again", p.timerId(), e);
+                    }
+                }
+            }
+            if (n > 0) log.info("duty: {} pages without a timer; armed again", n);
+        } catch (RuntimeException e) {
+            log.error("duty: cannot read the pages to arm; the next sweep tries again", e);
+        }
+        try {
+            budget.rearm();
+        } catch (RuntimeException e) {
+            log.error("duty: cannot arm the page digests; the next sweep tries again", e);
+        }
     }
 
     /** The page's timer fired: every step due by now, in order, each once; then the timer for the next. */

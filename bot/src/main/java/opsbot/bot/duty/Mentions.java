@@ -34,7 +34,12 @@ final class Mentions {
      * usually their nick.
      */
     static Message render(ChatNetwork net, String network, List<Person> who, String text) {
-        if (who.size() == 1 && net != null) {
+        return render(net, network, who, 0, text);
+    }
+
+    /** As {@link #render(ChatNetwork, String, List, String)}, and {@code +more} after the names when more > 0. */
+    static Message render(ChatNetwork net, String network, List<Person> who, int more, String text) {
+        if (who.size() == 1 && more == 0 && net != null) {
             Identity id = on(network, who.get(0));
             if (id != null) return net.mention(id, fallback(network, who.get(0)), text);
         }
@@ -54,8 +59,9 @@ final class Mentions {
             html.add(m.html() == null ? esc(strip(m.plain())) : strip(m.html()));
             anyHtml |= m.html() != null;
         }
-        String body = String.join(", ", plain) + ": " + text;
-        return new Message(body, anyHtml ? String.join(", ", html) + ": " + esc(text).replace("\n", "<br>") : null);
+        String rest = more > 0 ? " +" + more : "";
+        String body = String.join(", ", plain) + rest + ": " + text;
+        return new Message(body, anyHtml ? String.join(", ", html) + rest + ": " + esc(text).replace("\n", "<br>") : null);
     }
 
     /** How to name {@code p} when the network cannot say better: their account there, else their name. */

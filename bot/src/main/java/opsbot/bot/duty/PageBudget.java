@@ -46,6 +46,8 @@ final class PageBudget {
     static final int MAX_BYTES = 400;
     /** The text after the mentions never gets less than this, however many people are mentioned. */
     private static final int MIN_TEXT = 80;
+    /** How often old page lines are forgotten. */
+    static final Duration PRUNE_EVERY = Duration.ofHours(1);
     /** Quartz's names are at most 200 characters. */
     private static final int ID_CHARS = 190;
 
@@ -54,6 +56,8 @@ final class PageBudget {
     private final int perMinute;
     private final Function<String, Person> person;
     private final Function<String, ChatNetwork> network;
+    /** When {@link #prune} last ran to the end of what was old (null: not since start, or a batch was full). */
+    private volatile Instant prunedAt;
 
     PageBudget(Toolbox tools, Schedule schedule, int perMinute, Function<String, Person> person,
                Function<String, ChatNetwork> network) {
@@ -80,7 +84,7 @@ final class PageBudget {
         PageLines.Window w = PageLines.window(db, t, perMinute);
         if (w.free(now)) {
             if (!tools.outbox().enqueue(db, line)) log.error("duty: the outbox had {} already; not said again", line.key());
-            PageLines.said(db, t, p, step, line.key(), now);
+            PageLines.said(db, t, p, step, line.key(), who.stream().map(Person::name).toList(), now);
             return null;
         }
         PageLines.hold(db, t, p, step, who.stream().map(Person::name).toList(), now);
@@ -149,16 +153,31 @@ final class PageBudget {
         schedule.at(KIND, timerId(t), tools.clock().instant().plusSeconds(5));
     }
 
-    /** The digest line: everyone the held steps page, each once, rendered by the network now, then the sum. */
+    /**
+     * The digest line: everyone the held steps page, each once, rendered by the network now, then the sum. The
+     * mentions get what the line has left after {@link #MIN_TEXT}: past that, the first people in the order they were
+     * held (the primary first) and how many more ({@code alice, bob +7: }), so the line stays one line.
+     */
     private Message render(Target t, PageLines.Held h, Instant now) {
         ChatNetwork net = network.apply(t.network());
         List<Person> who = h.who().stream().map(person).toList();
         int line = net == null ? 0 : net.lineBytes(t.place());
         int max = line > 0 ? Math.min(line, MAX_BYTES) : MAX_BYTES;
         if (who.isEmpty()) return Message.plain(PageDigest.text(h, Duration.between(h.oldest(), now), max));
-        int prefix = Sanitize.utf8Length(Mentions.render(net, t.network(), who, "").plain());
+        int shown = who.size();
+        int prefix = prefix(net, t, who, shown);
+        while (shown > 1 && prefix > max - MIN_TEXT) prefix = prefix(net, t, who, --shown); // a roster is a few dozen
+        if (shown < who.size()) {
+            log.info("duty: {}: the digest mentions {} of the {} people its held pages page (no room on the line for more)",
+                    t, shown, who.size());
+        }
         String text = PageDigest.text(h, Duration.between(h.oldest(), now), Math.max(MIN_TEXT, max - prefix));
-        return Mentions.render(net, t.network(), who, text);
+        return Mentions.render(net, t.network(), who.subList(0, shown), who.size() - shown, text);
+    }
+
+    /** The bytes of the mentions of the first {@code shown} of {@code who} (and {@code +N} for the others). */
+    private static int prefix(ChatNetwork net, Target t, List<Person> who, int shown) {
+        return Sanitize.utf8Length(Mentions.render(net, t.network(), who.subList(0, shown), who.size() - shown, "").plain());
     }
 
     /** A digest timer for every target with held steps that has none (at start, and every minute). */
@@ -168,7 +187,11 @@ final class PageBudget {
         for (Target t : held) {
             if (!armed.contains(timerId(t))) {
                 log.info("duty: {} has held pages without a digest timer; armed again", t);
-                rearm(t);
+                try {
+                    rearm(t);
+                } catch (RuntimeException e) {
+                    log.error("duty: cannot arm the page digest for {}; the next sweep tries again", t, e);
+                }
             }
         }
     }
@@ -182,10 +205,20 @@ final class PageBudget {
         arm(t, free == null || free.isBefore(now) ? now : free);
     }
 
-    /** Forgets old rows no longer held. */
+    /**
+     * Forgets old rows no longer held, one batch, at most every {@link #PRUNE_EVERY} (the first at start); a full
+     * batch leaves more to do, so the next sweep (a minute later) goes on with it.
+     */
     void prune() {
-        int n = tools.store().transaction("prune the page lines", db -> PageLines.prune(db, tools.clock().instant()));
-        if (n > 0) log.info("duty: forgot {} page lines older than {}", n, PageLines.KEEP);
+        Instant now = tools.clock().instant();
+        Instant last = prunedAt;
+        if (last != null && now.isBefore(last.plus(PRUNE_EVERY))) return;
+        int n = tools.store().transaction("prune the page lines", db -> PageLines.prune(db, now));
+        prunedAt = n < PageLines.PRUNE_BATCH ? now : null;
+        if (n > 0) {
+            log.info("duty: forgot {} page lines older than {}{}", n, PageLines.KEEP,
+                    prunedAt == null ? "; more at the next sweep" : "");
+        }
     }
 
     /** {@code irc #ops}; a place too long for a timer's name is named by its hash. */

@@ -24,6 +24,7 @@ import java.util.Set;
  * exactly as the lines in the outbox do.
  */
 final class PageLines {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PageLines.class);
     /** The page budget's span: at most {@code pages-per-minute} lines to a target in any such time. */
     static final Duration SPAN = Duration.ofSeconds(60);
     /** Held steps a digest names by alert id, at most (the line has room for far fewer anyway). */
@@ -32,6 +33,10 @@ final class PageLines {
     static final int LABELS_READ = 3;
     /** Said, digested and dropped rows are kept this long (the window needs a minute of them). */
     static final Duration KEEP = Duration.ofDays(1);
+    /** The size of the {@code who} column. */
+    static final int WHO_CHARS = 1024;
+    /** Rows {@link #prune} forgets at most per run. */
+    static final int PRUNE_BATCH = 5_000;
 
     private PageLines() {
     }
@@ -69,19 +74,43 @@ final class PageLines {
     }
 
     /**
-     * A step's own line to {@code t} (its outbox key {@code key}) was written at {@code at}. Earlier steps of the page
-     * still held for {@code t} are said by it (it names the alert and is newer): marked as summed up in this line.
+     * A step's own line to {@code t} (its outbox key {@code key}) was written at {@code at}, mentioning {@code who}
+     * (names). Earlier steps of the page still held for {@code t} that page only people this line mentions are said
+     * by it (it names the alert and is newer): marked as summed up in this line. A held step that paged someone else
+     * (the primary's repeat, held, then the secondary's own line) stays held: the digest still mentions them.
      */
-    static void said(Connection db, Target t, Page p, int step, String key, Instant at) throws SQLException {
+    static void said(Connection db, Target t, Page p, int step, String key, List<String> who, Instant at) throws SQLException {
+        Set<String> mentioned = Set.copyOf(who);
+        List<Long> absorbed = new ArrayList<>();
+        // A page's held rows to one target: at most one per step (four).
+        try (PreparedStatement q = db.prepareStatement("SELECT id, who FROM duty_lines WHERE page_id=? AND network=?"
+                + " AND place=? AND state='HELD'")) {
+            q.setLong(1, p.id());
+            q.setString(2, t.network());
+            q.setString(3, t.place());
+            try (ResultSet r = q.executeQuery()) {
+                while (r.next()) {
+                    if (mentioned.containsAll(names(r.getString(2)))) absorbed.add(r.getLong(1));
+                }
+            }
+        }
         try (PreparedStatement u = db.prepareStatement("UPDATE duty_lines SET state='DIGESTED', msg_key=?"
-                + " WHERE page_id=? AND network=? AND place=? AND state='HELD'")) {
-            u.setString(1, key);
-            u.setLong(2, p.id());
-            u.setString(3, t.network());
-            u.setString(4, t.place());
-            u.executeUpdate();
+                + " WHERE id=? AND state='HELD'")) {
+            for (long id : absorbed) {
+                u.setString(1, key);
+                u.setLong(2, id);
+                u.executeUpdate();
+            }
         }
         insert(db, t, p.id(), p.alertId(), step, null, null, "SAID", at, key);
+    }
+
+    /** The names a row's {@code who} holds (one a line). */
+    static List<String> names(String who) {
+        if (who == null) return List.of();
+        List<String> out = new ArrayList<>();
+        for (String n : who.split("\n")) if (!n.isBlank()) out.add(n);
+        return out;
     }
 
     /** A digest line to {@code t} was written at {@code at}. */
@@ -91,7 +120,26 @@ final class PageLines {
 
     /** A step whose line to {@code t} is held for the target's digest: whom it pages (names), and what it is about. */
     static void hold(Connection db, Target t, Page p, int step, List<String> who, Instant at) throws SQLException {
-        insert(db, t, p.id(), p.alertId(), step, String.join("\n", who), label(p), "HELD", at, null);
+        insert(db, t, p.id(), p.alertId(), step, whole(who), label(p), "HELD", at, null);
+    }
+
+    /**
+     * The names one a line, as many whole names as the column holds (a name cut in half would name nobody, or
+     * someone else); the digest has room for far fewer mentions anyway.
+     */
+    static String whole(List<String> who) {
+        StringBuilder b = new StringBuilder();
+        int left = 0;
+        for (String n : who) {
+            if (b.length() + (b.isEmpty() ? 0 : 1) + n.length() > WHO_CHARS) {
+                left++;
+                continue;
+            }
+            if (!b.isEmpty()) b.append('\n');
+            b.append(n);
+        }
+        if (left > 0) log.info("duty: a held page names {} of the {} people it pages (no room for more)", who.size() - left, who.size());
+        return b.toString();
     }
 
     private static void insert(Connection db, Target t, Long pageId, Long alertId, Integer step, String who, String label,
@@ -103,7 +151,7 @@ final class PageLines {
             p.setObject(3, pageId, java.sql.Types.BIGINT);
             p.setObject(4, alertId, java.sql.Types.BIGINT);
             p.setObject(5, step, java.sql.Types.INTEGER);
-            p.setString(6, who == null ? null : cut(who, 1024));
+            p.setString(6, who); // whole names, at most WHO_CHARS (see whole)
             p.setString(7, label == null ? null : cut(label, 128));
             p.setString(8, state);
             p.setObject(9, odt(at));
@@ -172,9 +220,7 @@ final class PageLines {
             bind(p, t);
             try (ResultSet r = p.executeQuery()) {
                 while (r.next()) {
-                    String w = r.getString(1);
-                    if (w == null) continue;
-                    for (String n : w.split("\n")) if (!n.isBlank()) who.add(n);
+                    who.addAll(names(r.getString(1)));
                 }
             }
         }
@@ -232,9 +278,11 @@ final class PageLines {
         }
     }
 
-    /** Every target with held steps (few: the channels and rooms pages go to). */
+    static final String HELD_TARGETS = "SELECT DISTINCT network, place FROM duty_lines WHERE state='HELD'";
+
+    /** Every target with held steps (few: the channels and rooms pages go to), by index duty_lines_held. */
     static List<Target> heldTargets(Connection db) throws SQLException {
-        try (PreparedStatement p = db.prepareStatement("SELECT DISTINCT network, place FROM duty_lines WHERE state='HELD'");
+        try (PreparedStatement p = db.prepareStatement(HELD_TARGETS);
              ResultSet r = p.executeQuery()) {
             List<Target> out = new ArrayList<>();
             while (r.next()) out.add(new Target(r.getString(1), r.getString(2)));
@@ -242,9 +290,13 @@ final class PageLines {
         }
     }
 
-    /** Forgets rows that are no longer held and older than {@link #KEEP} (the outbox keeps the lines themselves). */
+    /**
+     * Forgets rows that are no longer held and older than {@link #KEEP} (the outbox keeps the lines themselves), at
+     * most {@link #PRUNE_BATCH} of them, oldest first: a run holds the store's one connection, so it stays short.
+     */
     static int prune(Connection db, Instant now) throws SQLException {
-        try (PreparedStatement p = db.prepareStatement("DELETE FROM duty_lines WHERE state<>'HELD' AND at<?")) {
+        try (PreparedStatement p = db.prepareStatement("DELETE FROM duty_lines WHERE id IN (SELECT id FROM duty_lines"
+                + " WHERE state<>'HELD' AND at<? ORDER BY id LIMIT " + PRUNE_BATCH + ")")) {
             p.setObject(1, odt(now.minus(KEEP)));
             return p.executeUpdate();
         }

@@ -97,12 +97,52 @@ final class Pages {
             p.executeUpdate();
         }
         PageLines.drop(db, alertId); // steps held for a digest: the digest does not name them
+        int n;
         try (PreparedStatement p = db.prepareStatement("UPDATE duty_pages SET state='STOPPED', next_due=NULL,"
                 + " stopped_at=?, stopped_why=? WHERE alert_id=? AND state='PAGING'")) {
             p.setObject(1, odt(at));
             p.setString(2, cut(why, 256));
             p.setLong(3, alertId);
-            return p.executeUpdate();
+            n = p.executeUpdate();
+        }
+        withdrawDigests(db, alertId, at);
+        return n;
+    }
+
+    /**
+     * Digest lines ({@code pages:812}) still waiting in the outbox that sum up steps of this alert are withdrawn as
+     * its own lines are, once every alert they sum up stopped paging (this one just did): a digest that still names
+     * an alert paging (or done paging but unacknowledged) goes out. Driven by the alert's rows (index
+     * duty_lines_page), each digest then looked at by its key: a few rows, whatever the table holds.
+     */
+    private static void withdrawDigests(Connection db, long alertId, Instant at) throws SQLException {
+        record Key(String network, String place, String key) {
+        }
+        List<Key> keys = new ArrayList<>();
+        try (PreparedStatement p = db.prepareStatement("SELECT DISTINCT network, place, msg_key FROM duty_lines WHERE page_id IN"
+                + " (SELECT id FROM duty_pages WHERE alert_id=?) AND state='DIGESTED' AND msg_key LIKE 'pages:%'")) {
+            p.setLong(1, alertId);
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) keys.add(new Key(r.getString(1), r.getString(2), r.getString(3)));
+            }
+        }
+        if (keys.isEmpty()) return;
+        try (PreparedStatement p = db.prepareStatement("UPDATE outbox SET state='WITHDRAWN', sent_at=? WHERE network=? AND place=?"
+                + " AND msg_key=? AND state='PENDING' AND NOT EXISTS (SELECT 1 FROM duty_lines l JOIN duty_pages d ON d.id=l.page_id"
+                + " WHERE l.msg_key=? AND l.network=? AND l.place=? AND l.state='DIGESTED' AND d.state<>'STOPPED')")) {
+            for (Key k : keys) {
+                p.setObject(1, odt(at));
+                p.setString(2, k.network());
+                p.setString(3, k.place());
+                p.setString(4, k.key());
+                p.setString(5, k.key());
+                p.setString(6, k.network());
+                p.setString(7, k.place());
+                if (p.executeUpdate() > 0) {
+                    log.info("duty: the digest {} to {} {} waiting in the outbox is withdrawn: none of its alerts pages any more",
+                            k.key(), k.network(), k.place());
+                }
+            }
         }
     }
 

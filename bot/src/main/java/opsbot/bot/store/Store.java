@@ -356,7 +356,12 @@ public final class Store implements AutoCloseable {
             // ones are found by when they resolved (!alerts' recent ones, retention).
             "DROP INDEX events_source_key",
             "DROP INDEX alerts_state",
-            "CREATE INDEX alerts_resolved ON alerts(state, resolved_at)");
+            "CREATE INDEX alerts_resolved ON alerts(state, resolved_at)",
+            // The targets with HELD page lines, asked every minute by the duty sweep (duty_lines_target starts with
+            // the target, so it cannot find them by state); and a digest's lines by its key, when an ack may
+            // withdraw a digest still waiting in the outbox.
+            "CREATE INDEX duty_lines_held ON duty_lines(state, network, place)",
+            "CREATE INDEX duty_lines_key ON duty_lines(msg_key)");
 
     static {
         // H2's AUTO_SERVER listens on every address unless told otherwise; opsbot only ever on loopback. H2 reads
