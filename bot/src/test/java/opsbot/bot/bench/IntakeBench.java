@@ -29,9 +29,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Prints the intake's figures under a storm, against the real test IRC server (testenv/up.sh), the bot running as
  * its own process started by the launcher ({@code ./opsbot run}), as people start it:
  * <ul>
- *   <li>100,000 events from 8 concurrent senders over HTTP on loopback: events accepted per second, the intake's
- *       latency (request to answer: median, p99; target p99 &lt; 5 ms), events lost (accepted but not in the
- *       store; target 0);</li>
+ *   <li>first 20,000 events from 8 concurrent senders at 200 a second in all (a storm the bot keeps up with), the
+ *       intake's latency counted from when each request was due (median, p99; target p99 &lt; 5 ms);</li>
+ *   <li>then 100,000 events from 8 concurrent senders as fast as they get answers: events accepted per second and
+ *       the latency then (mostly waiting in line: 8 senders / the rate), events lost (accepted but not in the store;
+ *       target 0);</li>
  *   <li>lines the route's channel received per minute (its budget is 10 a minute: at most 10 + a digest);</li>
  *   <li>heap and resident memory during the storm and after it (target: resident &le; 128 MB after the storm,
  *       heap back to its idle size).</li>
@@ -47,6 +49,9 @@ public final class IntakeBench {
     private static final int EVENTS = Integer.getInteger("bench.events", 100_000);
     private static final int SENDERS = 8;
     private static final int KEYS = 1_000;
+    /** The paced storm before the full-speed one: this many events at this many a second in all. */
+    private static final int PACED_EVENTS = Integer.getInteger("bench.paced-events", 20_000);
+    private static final int PACED_RATE = Integer.getInteger("bench.paced-rate", 200);
 
     public static void main(String[] args) throws Exception {
         TestEnv env = new TestEnv();
@@ -80,6 +85,7 @@ public final class IntakeBench {
             Thread.sleep(3000);
             long heapIdle = heapUsedKb(bot.pid());
             long rssIdle = rssKb(bot.pid());
+            jcmd(bot.pid(), "idle");
             Thread counter = Thread.ofPlatform().daemon().start(() -> {
                 while (listening.get()) {
                     try {
@@ -91,9 +97,6 @@ public final class IntakeBench {
                 }
             });
 
-            AtomicInteger next = new AtomicInteger();
-            AtomicLong accepted = new AtomicLong(), refused = new AtomicLong(), failed = new AtomicLong();
-            ConcurrentLinkedQueue<Long> latNs = new ConcurrentLinkedQueue<>();
             AtomicLong rssMax = new AtomicLong(), heapMax = new AtomicLong();
             AtomicBoolean storming = new AtomicBoolean(true);
             Thread sampler = Thread.ofPlatform().daemon().start(() -> {
@@ -107,35 +110,11 @@ public final class IntakeBench {
                     }
                 }
             });
-            long t0 = System.nanoTime();
-            List<Thread> senders = new ArrayList<>();
-            for (int s = 0; s < SENDERS; s++) {
-                senders.add(Thread.ofPlatform().start(() -> {
-                    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                            .connectTimeout(Duration.ofSeconds(5)).build();
-                    int i;
-                    while ((i = next.getAndIncrement()) < EVENTS) {
-                        int k = i % KEYS;
-                        String body = """
-                                {"source":"backup","severity":"error","host":"imap%d","summary":"missing file %d in user.x%d cyrus.index","key":"slot-%d"}"""
-                                .formatted(k % 50, k, k, k);
-                        HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
-                                .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-                        long a = System.nanoTime();
-                        try {
-                            int code = http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
-                            latNs.add(System.nanoTime() - a);
-                            if (code / 100 == 2) accepted.incrementAndGet();
-                            else refused.incrementAndGet();
-                        } catch (Exception e) {
-                            failed.incrementAndGet();
-                        }
-                    }
-                }));
-            }
-            for (Thread t : senders) t.join();
-            double secs = (System.nanoTime() - t0) / 1e9;
+            // First at a steady rate (a heavy storm that the bot keeps up with: latency is the intake's own), then as
+            // fast as the senders can (throughput; latency is then mostly waiting in line, 8 senders / rate).
+            Storm paced = storm(uri, PACED_EVENTS, 0, PACED_RATE);
+            Storm storm = storm(uri, EVENTS, PACED_EVENTS, 0);
+            double secs = storm.secs();
             storming.set(false);
             sampler.join();
             // The channel for two minutes more: the budget's digests come out as the minutes turn.
@@ -144,21 +123,27 @@ public final class IntakeBench {
             Thread.sleep(5000);
             long rssAfter = rssKb(bot.pid());
             long heapAfter = heapUsedKb(bot.pid());
+            jcmd(bot.pid(), "after");
             listening.set(false);
             counter.join();
             bot.destroy();
             bot.waitFor();
             long stored = stored(cfg);
 
-            List<Double> lat = latNs.stream().map(n -> n / 1e6).toList();
+            List<Double> lat = storm.latMs();
             System.out.printf(Locale.ROOT, "intake storm benchmark (%s, %d CPUs)%n", System.getProperty("java.version"),
                     Runtime.getRuntime().availableProcessors());
-            System.out.printf(Locale.ROOT, "%d events from %d senders in %.1f s: %.0f accepted/s; %d accepted, %d refused,"
-                    + " %d failed%n", EVENTS, SENDERS, secs, accepted.get() / secs, accepted.get(), refused.get(), failed.get());
-            System.out.printf(Locale.ROOT, "intake latency: median %.2f ms, p99 %.2f ms, max %.1f ms (target p99 < 5 ms)%n",
+            System.out.printf(Locale.ROOT, "paced: %d events from %d senders at %d/s: %d accepted, %d refused, %d failed;"
+                    + " latency from the planned send time: median %.2f ms, p99 %.2f ms, max %.1f ms (target p99 < 5 ms)%n",
+                    PACED_EVENTS, SENDERS, PACED_RATE, paced.accepted(), paced.refused(), paced.failed(),
+                    pct(paced.latMs(), 50), pct(paced.latMs(), 99), pct(paced.latMs(), 100));
+            System.out.printf(Locale.ROOT, "full speed: %d events from %d senders in %.1f s: %.0f accepted/s; %d accepted,"
+                    + " %d refused, %d failed%n", EVENTS, SENDERS, secs, storm.accepted() / secs, storm.accepted(),
+                    storm.refused(), storm.failed());
+            System.out.printf(Locale.ROOT, "full speed latency: median %.2f ms, p99 %.2f ms, max %.1f ms%n",
                     pct(lat, 50), pct(lat, 99), pct(lat, 100));
             System.out.printf(Locale.ROOT, "events lost (accepted, not in the store): %d (target 0); stored %d%n",
-                    accepted.get() - stored, stored);
+                    paced.accepted() + storm.accepted() - stored, stored);
             System.out.printf(Locale.ROOT, "lines in #ops: %d in all; most in any 60 s: %d (budget 10 + a digest)%n",
                     lineTimes.size(), maxPerMinute(lineTimes));
             System.out.printf(Locale.ROOT, "heap used: idle %d MB, storm max %d MB, after %d MB%n", heapIdle / 1024,
@@ -173,6 +158,83 @@ public final class IntakeBench {
             }
             alice.close();
         }
+    }
+
+    /**
+     * With {@code -Dbench.jcmd="VM.native_memory summary"} (and the bot started with native memory tracking, e.g.
+     * {@code JDK_JAVA_OPTIONS=-XX:NativeMemoryTracking=summary}): what the bot's JVM says at idle and after the storm.
+     */
+    private static void jcmd(long pid, String when) throws Exception {
+        String what = System.getProperty("bench.jcmd");
+        if (what == null) return;
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(pid)));
+        cmd.addAll(List.of(what.split(" ")));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        System.out.println("--- jcmd " + what + " (" + when + ")\n" + out);
+    }
+
+    record Storm(long accepted, long refused, long failed, double secs, List<Double> latMs) {
+    }
+
+    /**
+     * {@code events} events (numbered from {@code from}) from {@link #SENDERS} senders; at {@code rate} events a second
+     * in all (each request's latency counted from when it was due, so a stall is not hidden by the senders waiting for
+     * it), or with {@code rate} 0 each sender sends its next one as soon as it has its answer.
+     */
+    private static Storm storm(URI uri, int events, int from, int rate) throws InterruptedException {
+        AtomicInteger next = new AtomicInteger();
+        AtomicLong accepted = new AtomicLong(), refused = new AtomicLong(), failed = new AtomicLong();
+        ConcurrentLinkedQueue<Long> latNs = new ConcurrentLinkedQueue<>();
+        java.util.concurrent.ConcurrentHashMap<Long, Long> dueNs = new java.util.concurrent.ConcurrentHashMap<>();
+        long t0 = System.nanoTime();
+        List<Thread> senders = new ArrayList<>();
+        for (int s = 0; s < SENDERS; s++) {
+            senders.add(Thread.ofPlatform().start(() -> {
+                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(Duration.ofSeconds(5)).build();
+                int i;
+                while ((i = next.getAndIncrement()) < events) {
+                    int k = (from + i) % KEYS;
+                    String body = """
+                            {"source":"backup","severity":"error","host":"imap%d","summary":"missing file %d in user.x%d cyrus.index","key":"slot-%d"}"""
+                            .formatted(k % 50, k, k, k);
+                    HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+                            .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                    long a = System.nanoTime();
+                    if (rate > 0) {
+                        long due = t0 + i * 1_000_000_000L / rate;
+                        if (due > a) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(due - a);
+                        }
+                        a = due;
+                    }
+                    try {
+                        int code = http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
+                        latNs.add(System.nanoTime() - a);
+                        if (Boolean.getBoolean("bench.timeline")) dueNs.put(a, System.nanoTime() - a);
+                        if (code / 100 == 2) accepted.incrementAndGet();
+                        else refused.incrementAndGet();
+                    } catch (Exception e) {
+                        failed.incrementAndGet();
+                    }
+                }
+            }));
+        }
+        for (Thread t : senders) t.join();
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (Boolean.getBoolean("bench.timeline")) {
+            // when the slow answers were due (for finding a stall): seconds into the storm, how many over 50 ms
+            java.util.TreeMap<Long, Integer> slow = new java.util.TreeMap<>();
+            dueNs.forEach((due, lat) -> {
+                if (lat > 50_000_000L) slow.merge((due - t0) / 1_000_000_000L, 1, Integer::sum);
+            });
+            System.out.println("slow answers (> 50 ms) by second of the storm: " + slow);
+        }
+        return new Storm(accepted.get(), refused.get(), failed.get(), secs, latNs.stream().map(n -> n / 1e6).toList());
     }
 
     private static long stored(OpsbotConfig cfg) {
