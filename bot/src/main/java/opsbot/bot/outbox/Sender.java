@@ -66,8 +66,11 @@ final class Sender {
                 try {
                     next = outbox.next(target);
                 } catch (RuntimeException e) {
+                    if (closing) { // the bot is stopping and the store with it: what is left goes out after the next start
+                        log.info("outbox: {}: stopped while reading the store ({})", target, e.toString());
+                        return;
+                    }
                     log.error("outbox: {}: cannot read the store: {}", target, e.toString());
-                    if (closing) return;
                     await(5_000);
                     continue;
                 }
