@@ -68,6 +68,8 @@ final class Escalation {
     private final Function<String, Person> person;
     /** Page lines per target in any minute; past it, held steps and one digest line ({@link PageBudget}). */
     private final PageBudget budget;
+    /** When {@link #prunePages} last ran to the end of what was old (null: not since start, or a batch was full). */
+    private volatile Instant pagesPrunedAt;
     /**
      * Arms timers for rows written inside someone else's transaction, once it is over: the store runs one
      * transaction at a time, so a read here waits for it. One thread, bounded; past that the sweep arms them.
@@ -183,6 +185,11 @@ final class Escalation {
             log.error("duty: cannot forget old page lines; the next sweep tries again", e);
         }
         try {
+            prunePages();
+        } catch (RuntimeException e) {
+            log.error("duty: cannot forget old pages; the next sweep tries again", e);
+        }
+        try {
             Set<String> armed = new HashSet<>(schedule.ids(KIND));
             List<Page> going = tools.store().transaction("read the pages", Pages::paging);
             int n = 0;
@@ -204,6 +211,22 @@ final class Escalation {
             budget.rearm();
         } catch (RuntimeException e) {
             log.error("duty: cannot arm the page digests; the next sweep tries again", e);
+        }
+    }
+
+    /**
+     * Forgets pages finished long ago ({@link Pages#prune}), one batch, at most every {@link PageBudget#PRUNE_EVERY}
+     * (the first at start); a full batch leaves more to do, so the next sweep (a minute later) goes on with it.
+     */
+    void prunePages() {
+        Instant now = tools.clock().instant();
+        Instant last = pagesPrunedAt;
+        if (last != null && now.isBefore(last.plus(PageBudget.PRUNE_EVERY))) return;
+        int n = tools.store().transaction("forget old pages", db -> Pages.prune(db, now));
+        pagesPrunedAt = n < Pages.PRUNE_BATCH ? now : null;
+        if (n > 0) {
+            log.info("duty: forgot {} pages finished more than {} days ago{}", n, Pages.KEEP.toDays(),
+                    pagesPrunedAt == null ? "; more at the next sweep" : "");
         }
     }
 

@@ -1064,6 +1064,79 @@ class DutyTest {
     }
 
     @Test
+    void aLongRunningBotForgetsPagesFinishedAMonthAgoInBatchesFromTheSweepAtMostHourly() throws Exception {
+        start();
+        TestEnv.await("the start's sweep (and its prune) done", () -> bot.schedule.next(Escalation.SWEEP, "pages").isPresent(), T);
+        assertTrue(bot.schedule.cancel(Escalation.SWEEP, "pages")); // the sweeps below are the test's
+        Instant now = Instant.now();
+        clock.fixed = now;
+        Instant old = now.minus(Pages.KEEP).minus(Duration.ofHours(1));
+        addPages(Pages.PRUNE_BATCH + 3, "STOPPED", old, old);
+        addPages(1, "DONE", old, null); // every step said long ago, never acknowledged
+        addPages(1, "STOPPED", old, now.minus(Pages.KEEP).plus(Duration.ofMinutes(90))); // stopped inside the retention
+        addPages(1, "PAGING", old, null);
+        long all = Pages.PRUNE_BATCH + 6;
+        bot.esc().rearm();
+        assertEquals(all, count("SELECT COUNT(*) FROM duty_pages"), "pruned at start, less than an hour ago");
+        clock.fixed = now.plus(Duration.ofMinutes(61));
+        bot.esc().rearm();
+        assertEquals(6, count("SELECT COUNT(*) FROM duty_pages"), "one batch, the oldest");
+        bot.esc().rearm(); // the batch was full: the next sweep goes on
+        assertEquals(2, count("SELECT COUNT(*) FROM duty_pages"), "the rest of the old ones, the DONE one too");
+        assertEquals(List.of("PAGING", "STOPPED"), pageStates());
+        clock.fixed = now.plus(Duration.ofMinutes(122)); // the newer stopped one is older than the retention now
+        bot.esc().rearm();
+        assertEquals(List.of("PAGING"), pageStates(), "a page still going is never forgotten");
+    }
+
+    @Test
+    void anOldPageWithAStepStillHeldForADigestIsKeptUntilTheDigestSaidIt() {
+        start();
+        Instant now = Instant.now();
+        Instant old = now.minus(Pages.KEEP).minus(Duration.ofHours(1));
+        addPages(2, "STOPPED", old, old);
+        long held = count("SELECT MIN(id) FROM duty_pages");
+        bot.store.transaction("a held line", db -> {
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO duty_lines (network, place, page_id, state, at)"
+                    + " VALUES ('irc', '#nowhere', ?, 'HELD', ?)")) {
+                p.setLong(1, held);
+                p.setObject(2, Sql.odt(now));
+                return p.executeUpdate();
+            }
+        });
+        assertEquals(1, (int) bot.store.transaction("prune", db -> Pages.prune(db, now)));
+        assertEquals(held, count("SELECT id FROM duty_pages"));
+        bot.store.transaction("said", db -> db.prepareStatement("UPDATE duty_lines SET state='DIGESTED'").executeUpdate());
+        assertEquals(1, (int) bot.store.transaction("prune", db -> Pages.prune(db, now)));
+        assertEquals(0, count("SELECT COUNT(*) FROM duty_pages"));
+    }
+
+    /** {@code n} pages in {@code state}, opened at {@code opened} and stopped at {@code stopped} (null: not). */
+    private void addPages(int n, String state, Instant opened, Instant stopped) {
+        bot.store.transaction("old pages", db -> {
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO duty_pages (alert_id, severity, about, targets, step,"
+                    + " state, opened_at, stopped_at) SELECT X, 'critical', 'backup: old', 'irc	#ops', 4, ?, ?, ?"
+                    + " FROM SYSTEM_RANGE(1, ?)")) {
+                p.setString(1, state);
+                p.setObject(2, Sql.odt(opened));
+                p.setObject(3, stopped == null ? null : Sql.odt(stopped));
+                p.setInt(4, n);
+                return p.executeUpdate();
+            }
+        });
+    }
+
+    private List<String> pageStates() {
+        return bot.store.transaction("states", db -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement p = db.prepareStatement("SELECT state FROM duty_pages ORDER BY state"); ResultSet r = p.executeQuery()) {
+                while (r.next()) out.add(r.getString(1));
+            }
+            return out;
+        });
+    }
+
+    @Test
     void theMinutesLookForHeldPagesUsesAnIndex() {
         start();
         String plan = bot.store.transaction("plan", db -> {
