@@ -68,6 +68,8 @@ final class Escalation {
     private final Function<String, Person> person;
     /** Page lines per target in any minute; past it, held steps and one digest line ({@link PageBudget}). */
     private final PageBudget budget;
+    /** Steps and digests into the active incident. */
+    private final StepLog stepLog;
     /** When {@link #prunePages} last ran to the end of what was old (null: not since start, or a batch was full). */
     private volatile Instant pagesPrunedAt;
     /**
@@ -90,7 +92,8 @@ final class Escalation {
                 .collect(Collectors.toMap(Person::name, p -> p, (a, b) -> a));
         // Someone in an override but no longer in people (the config changed): named plainly.
         this.person = n -> byName.getOrDefault(n, new Person(n, null, null, Role.VIEWER));
-        this.budget = new PageBudget(tools, schedule, cfg.pagesPerMinute(), person, this::network);
+        this.stepLog = new StepLog(tools);
+        this.budget = new PageBudget(tools, schedule, cfg.pagesPerMinute(), person, this::network, stepLog);
     }
 
     /** The page budget and its digests (for tests). */
@@ -266,6 +269,10 @@ final class Escalation {
         Instant nextDue = after.map(x -> x.due(p.openedAt(), cfg)).orElse(null);
         // Each target's line, or held for its digest when the target's page budget is spent: the step is said
         // either way (the page goes on to its next step at its time).
+        // Into the active incident too, in the step's transaction (the first mention is the alert's own entry).
+        String entry = StepLog.step(p, s, turn, who.stream().map(Person::name).toList(),
+                minutes(Duration.between(p.openedAt(), now)));
+        boolean[] logged = {false};
         Map<Target, Instant> held = tools.store().transaction("page the one on duty", db -> {
             if (!Pages.step(db, p.id(), p.step(), s.number(), state, nextDue)) return null;
             Map<Target, Instant> until = new LinkedHashMap<>();
@@ -273,9 +280,11 @@ final class Escalation {
                 Instant free = budget.sayOrHold(db, i, p, s.number(), who);
                 if (free != null) until.put(i.target(), free);
             }
+            logged[0] = entry != null && stepLog.log(db, entry);
             return until;
         });
         if (held == null) return false;
+        if (logged[0]) stepLog.written();
         p.targets().stream().filter(t -> !held.containsKey(t)).forEach(tools.outbox()::wake);
         held.forEach(budget::held);
         log.info("duty: {} step {} ({}): {} in {}{}", p.alert(), s.number(), s.name().toLowerCase(),

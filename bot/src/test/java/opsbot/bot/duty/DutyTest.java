@@ -577,6 +577,83 @@ class DutyTest {
         });
     }
 
+    /** The entries of incident {@code inc} that log page steps and digests. */
+    private List<String> stepEntries(Incident inc) {
+        return bot.d.incidents().store().entries(inc.id()).stream().map(Entry::text)
+                .filter(t -> t.contains(" unacknowledged after ") || t.contains(": one line for ")).toList();
+    }
+
+    @Test
+    void eachEscalationStepIsLoggedOnceIntoTheActiveIncidentInItsTransaction() throws Exception {
+        start();
+        aliceOnDuty();
+        Incident inc = bot.d.incidents().open("backups", new Actor("bob", "irc", "#ops"));
+        book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS));
+        awaitState(1, 1);
+        assertEquals(List.of(), stepEntries(inc), "the first mention is not an escalation");
+        dueNow(1, Page.Step.REPEAT);
+        awaitState(1, 2); // the entry is in the step's transaction: there once the step is
+        assertEquals(List.of("A1 unacknowledged after 10 min: paged the primary alice again"), stepEntries(inc));
+        dueNow(1, Page.Step.SECONDARY);
+        awaitState(1, 3);
+        assertEquals(List.of("A1 unacknowledged after 10 min: paged the primary alice again",
+                "A1 unacknowledged after 20 min: paged the secondary bob"), stepEntries(inc), "exactly one entry for the step");
+        bot.esc().fire(1); // fired again (a second timer): nothing said, nothing logged
+        assertEquals(2, stepEntries(inc).size());
+        dueNow(1, Page.Step.EVERYONE);
+        awaitState(1, 4);
+        assertEquals("A1 unacknowledged after 30 min: paged everyone (alice, bob, carol)", stepEntries(inc).get(2));
+        assertEquals(3, stepEntries(inc).size());
+    }
+
+    @Test
+    void anEscalationStepWithoutAnActiveIncidentOpensNone() throws Exception {
+        start();
+        aliceOnDuty();
+        book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS));
+        awaitState(1, 1);
+        dueNow(1, Page.Step.REPEAT);
+        awaitState(1, 2);
+        dueNow(1, Page.Step.SECONDARY);
+        awaitState(1, 3);
+        awaitPost("irc #ops bob:");
+        assertEquals(0, count("SELECT COUNT(*) FROM incidents"), "a page never opens an incident");
+        assertTrue(bot.d.incidents().active().isEmpty());
+    }
+
+    @Test
+    void aPageDigestIsLoggedOnceIntoTheActiveIncident() throws Exception {
+        start();
+        aliceOnDuty();
+        Incident inc = bot.d.incidents().open("backups", new Actor("bob", "irc", "#ops"));
+        storm(1, 6, List.of(OPS));
+        List<Long> held = lines(OPS, "HELD");
+        assertEquals(3, held.size(), held.toString());
+        digestDue(OPS);
+        awaitPost("irc #ops alice: 3 more pages in ");
+        assertEquals(List.of("irc #ops: one line for 3 held pages of 3 alerts (A" + held.get(0) + ", A" + held.get(1) + ", A"
+                + held.get(2) + "), mentioning alice"), stepEntries(inc));
+    }
+
+    @Test
+    void stepEntriesAreBoundedPerMinuteThenOneSaysTheRestAreNotLogged() {
+        clock.fixed = Instant.parse("2026-01-06T10:00:10Z");
+        start();
+        Incident inc = bot.d.incidents().open("storm", new Actor("bob", "irc", "#ops"));
+        StepLog log = new StepLog(bot.d.toolbox());
+        int written = 0;
+        for (int i = 0; i < StepLog.PER_MINUTE + 5; i++) {
+            int n = i;
+            if (bot.store.transaction("step", db -> log.log(db, "A" + n + " unacknowledged after 10 min: paged"))) written++;
+        }
+        assertEquals(StepLog.PER_MINUTE + 1, written);
+        List<String> texts = bot.d.incidents().store().entries(inc.id()).stream().map(Entry::text).toList();
+        assertEquals("duty: more pages this minute are not logged one by one; !alerts lists the alerts", texts.get(texts.size() - 1));
+        clock.fixed = clock.fixed.plusSeconds(60); // the next minute
+        boolean again = bot.store.transaction("step", db -> log.log(db, "A99 unacknowledged after 20 min: paged"));
+        assertTrue(again);
+    }
+
     @Test
     void anAlertRaisedToPageAtPagesThen() throws Exception {
         start();
