@@ -54,6 +54,7 @@ public final class Bot implements AutoCloseable {
             // !ack says so.
             opsbot.bot.alerts.Alerts alerts = cfg.intake() == null ? null : opsbot.bot.alerts.Alerts.install(cfg, dispatcher, schedule);
             opsbot.bot.duty.Duty.install(cfg, dispatcher, schedule, alerts);
+            dispatcher.outbox().pruneOn(schedule); // old sent rows forgotten at start and hourly, in batches
             schedule.start();
             var intake = cfg.intake() == null ? null : opsbot.bot.intake.Intake.start(cfg.intake(), dispatcher, alerts);
             return new Bot(store, schedule, dispatcher, intake);

@@ -9,17 +9,17 @@ import java.util.Map;
  * (a restart starts afresh, and a rolled-back transaction may have spent one): it bounds a storm's incident
  * entries, it is not a record of anything.
  */
-final class PerMinute {
-    enum Verdict { YES, LAST, NO }
+public final class PerMinute {
+    public enum Verdict { YES, LAST, NO }
 
     private final int limit;
     private final Map<String, long[]> spent = new HashMap<>(); // key -> {minute, count}
 
-    PerMinute(int limit) {
+    public PerMinute(int limit) {
         this.limit = limit;
     }
 
-    synchronized Verdict spend(String key, Instant now) {
+    public synchronized Verdict spend(String key, Instant now) {
         long minute = now.getEpochSecond() / 60;
         long[] s = spent.computeIfAbsent(key, k -> new long[]{minute, 0});
         if (s[0] != minute) {

@@ -68,6 +68,10 @@ final class Escalation {
     private final Function<String, Person> person;
     /** Page lines per target in any minute; past it, held steps and one digest line ({@link PageBudget}). */
     private final PageBudget budget;
+    /** Steps and digests into the active incident. */
+    private final StepLog stepLog;
+    /** When {@link #prunePages} last ran to the end of what was old (null: not since start, or a batch was full). */
+    private volatile Instant pagesPrunedAt;
     /**
      * Arms timers for rows written inside someone else's transaction, once it is over: the store runs one
      * transaction at a time, so a read here waits for it. One thread, bounded; past that the sweep arms them.
@@ -88,7 +92,8 @@ final class Escalation {
                 .collect(Collectors.toMap(Person::name, p -> p, (a, b) -> a));
         // Someone in an override but no longer in people (the config changed): named plainly.
         this.person = n -> byName.getOrDefault(n, new Person(n, null, null, Role.VIEWER));
-        this.budget = new PageBudget(tools, schedule, cfg.pagesPerMinute(), person, this::network);
+        this.stepLog = new StepLog(tools);
+        this.budget = new PageBudget(tools, schedule, cfg.pagesPerMinute(), person, this::network, stepLog);
     }
 
     /** The page budget and its digests (for tests). */
@@ -183,6 +188,11 @@ final class Escalation {
             log.error("duty: cannot forget old page lines; the next sweep tries again", e);
         }
         try {
+            prunePages();
+        } catch (RuntimeException e) {
+            log.error("duty: cannot forget old pages; the next sweep tries again", e);
+        }
+        try {
             Set<String> armed = new HashSet<>(schedule.ids(KIND));
             List<Page> going = tools.store().transaction("read the pages", Pages::paging);
             int n = 0;
@@ -204,6 +214,22 @@ final class Escalation {
             budget.rearm();
         } catch (RuntimeException e) {
             log.error("duty: cannot arm the page digests; the next sweep tries again", e);
+        }
+    }
+
+    /**
+     * Forgets pages finished long ago ({@link Pages#prune}), one batch, at most every {@link PageBudget#PRUNE_EVERY}
+     * (the first at start); a full batch leaves more to do, so the next sweep (a minute later) goes on with it.
+     */
+    void prunePages() {
+        Instant now = tools.clock().instant();
+        Instant last = pagesPrunedAt;
+        if (last != null && now.isBefore(last.plus(PageBudget.PRUNE_EVERY))) return;
+        int n = tools.store().transaction("forget old pages", db -> Pages.prune(db, now));
+        pagesPrunedAt = n < Pages.PRUNE_BATCH ? now : null;
+        if (n > 0) {
+            log.info("duty: forgot {} pages finished more than {} days ago{}", n, Pages.KEEP.toDays(),
+                    pagesPrunedAt == null ? "; more at the next sweep" : "");
         }
     }
 
@@ -243,6 +269,10 @@ final class Escalation {
         Instant nextDue = after.map(x -> x.due(p.openedAt(), cfg)).orElse(null);
         // Each target's line, or held for its digest when the target's page budget is spent: the step is said
         // either way (the page goes on to its next step at its time).
+        // Into the active incident too, in the step's transaction (the first mention is the alert's own entry).
+        String entry = StepLog.step(p, s, turn, who.stream().map(Person::name).toList(),
+                minutes(Duration.between(p.openedAt(), now)));
+        boolean[] logged = {false};
         Map<Target, Instant> held = tools.store().transaction("page the one on duty", db -> {
             if (!Pages.step(db, p.id(), p.step(), s.number(), state, nextDue)) return null;
             Map<Target, Instant> until = new LinkedHashMap<>();
@@ -250,9 +280,11 @@ final class Escalation {
                 Instant free = budget.sayOrHold(db, i, p, s.number(), who);
                 if (free != null) until.put(i.target(), free);
             }
+            logged[0] = entry != null && stepLog.log(db, entry);
             return until;
         });
         if (held == null) return false;
+        if (logged[0]) stepLog.written();
         p.targets().stream().filter(t -> !held.containsKey(t)).forEach(tools.outbox()::wake);
         held.forEach(budget::held);
         log.info("duty: {} step {} ({}): {} in {}{}", p.alert(), s.number(), s.name().toLowerCase(),

@@ -56,11 +56,14 @@ final class PageBudget {
     private final int perMinute;
     private final Function<String, Person> person;
     private final Function<String, ChatNetwork> network;
+    /** The digest into the active incident. */
+    private final StepLog stepLog;
     /** When {@link #prune} last ran to the end of what was old (null: not since start, or a batch was full). */
     private volatile Instant prunedAt;
 
     PageBudget(Toolbox tools, Schedule schedule, int perMinute, Function<String, Person> person,
-               Function<String, ChatNetwork> network) {
+               Function<String, ChatNetwork> network, StepLog stepLog) {
+        this.stepLog = stepLog;
         this.tools = tools;
         this.schedule = schedule;
         this.perMinute = perMinute;
@@ -129,6 +132,7 @@ final class PageBudget {
             }
             Message m = render(t, h, now);
             String key = "pages:" + h.firstId();
+            boolean[] logged = {false};
             boolean said = tools.store().transaction("sum up the held pages", db -> {
                 long[] tally = PageLines.tally(db, t);
                 if (tally[0] != h.count() || tally[1] != h.lastId()) return false; // changed: render again
@@ -140,9 +144,11 @@ final class PageBudget {
                 int marked = PageLines.digested(db, t, h.lastId(), key);
                 if (marked != h.count()) throw new SQLException("the digest read " + h.count() + " held pages but marked " + marked);
                 PageLines.digestSaid(db, t, key, at);
+                logged[0] = stepLog.log(db, StepLog.digest(t.network() + " " + t.place(), h));
                 return true;
             });
             if (!said) continue;
+            if (logged[0]) stepLog.written();
             tools.outbox().wake(t);
             log.info("duty: {}: {} held pages of {} alerts summed up in one line ({}), mentioning {}", t, h.count(),
                     h.alerts(), key, h.who());

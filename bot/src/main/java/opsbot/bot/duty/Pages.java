@@ -11,6 +11,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,10 @@ final class Pages {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Pages.class);
     /** How many PAGING rows a sweep looks at, at most (each is an open alert at or above page-at). */
     static final int SWEEP_LIMIT = 10_000;
+    /** Finished pages are kept this long: as long as the alerts keep resolved alerts and their events. */
+    static final Duration KEEP = Duration.ofDays(30);
+    /** Pages {@link #prune} forgets at most per run (a run holds the store's one connection: it stays short). */
+    static final int PRUNE_BATCH = 5_000;
 
     private Pages() {
     }
@@ -143,6 +148,25 @@ final class Pages {
                             k.key(), k.network(), k.place());
                 }
             }
+        }
+    }
+
+    /**
+     * Forgets pages finished more than {@link #KEEP} ago, at most {@link #PRUNE_BATCH}, oldest first: STOPPED ones by
+     * when they stopped, DONE ones (every step said, never acknowledged) by when they opened (their last step was
+     * minutes later). Nothing reads a finished page again: the steps, the sweep and {@link #stop} look at PAGING rows
+     * only. A page with a step still HELD for a digest stays until the digest said it. What else names a page: its
+     * lines' {@code duty_lines.page_id} (pruned after a day, {@link PageLines#KEEP}; the digest withdrawal joins them
+     * to the pages, and a line whose page is gone simply matches nothing), and the outbox keys of its steps
+     * ({@code page:12:2}), kept a month by the outbox. Neither can be taken for another page's: ids come from an
+     * identity column, which never hands out an id again, deleted or not.
+     */
+    static int prune(Connection db, Instant now) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement("DELETE FROM duty_pages WHERE id IN (SELECT d.id FROM duty_pages d"
+                + " WHERE d.state IN ('STOPPED','DONE') AND COALESCE(d.stopped_at, d.opened_at) < ? AND NOT EXISTS"
+                + " (SELECT 1 FROM duty_lines l WHERE l.page_id=d.id AND l.state='HELD') ORDER BY d.id LIMIT " + PRUNE_BATCH + ")")) {
+            p.setObject(1, odt(now.minus(KEEP)));
+            return p.executeUpdate();
         }
     }
 

@@ -4,6 +4,7 @@ import static opsbot.bot.store.Sql.odt;
 import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Message;
 import opsbot.bot.metrics.Metrics;
+import opsbot.bot.schedule.Schedule;
 import opsbot.bot.store.Sql;
 import opsbot.bot.store.Store;
 import org.slf4j.Logger;
@@ -53,7 +54,18 @@ public final class Outbox implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Outbox.class);
     private static final String EPOCH_KEY = "outbox.epoch";
     /** Sent rows are kept this long (a later row may post in a thread that one of them opened). */
-    private static final Duration KEEP_SENT = Duration.ofDays(30);
+    static final Duration KEEP_SENT = Duration.ofDays(30);
+    /** The schedule's kind for the hourly prune. */
+    static final String PRUNE_KIND = "outbox-prune";
+    /** How often old rows are forgotten. */
+    static final Duration PRUNE_EVERY = Duration.ofHours(1);
+    /**
+     * Rows one prune transaction forgets at most: it holds the store's one connection (which also takes every intake
+     * event), so it stays short; the next batch is another transaction.
+     */
+    static final int PRUNE_BATCH = 5_000;
+    /** Batches one run goes through at most (a storm's digested rows): the next run, an hour later, goes on. */
+    static final int PRUNE_BATCHES = 50;
 
     /** A producer's hook, run in the transaction that marks one of its rows sent. */
     public interface Delivered {
@@ -89,7 +101,6 @@ public final class Outbox implements AutoCloseable {
             store.setState(EPOCH_KEY, e);
         }
         this.epoch = e;
-        prune();
         metrics.gauge("opsbot_outbox_pending", "outbox rows waiting to be sent", "network", this::pendingPerNetwork);
     }
 
@@ -440,20 +451,60 @@ public final class Outbox implements AutoCloseable {
     }
 
     /**
-     * Forgets sent, digested and withdrawn rows (for the latter two {@code sent_at} is when that happened) older than
-     * {@link #KEEP_SENT}, except where their target still has rows waiting.
+     * Prunes at start (once the schedule runs) and every {@link #PRUNE_EVERY}: registers the timer's handler, so call
+     * it before {@code schedule.start()}.
      */
-    private void prune() {
-        int n = store.transaction("prune the outbox", db -> {
-            try (PreparedStatement p = db.prepareStatement("DELETE FROM outbox o WHERE o.state IN ('SENT','DIGESTED','WITHDRAWN') AND o.sent_at < ?"
-                    + " AND NOT EXISTS (SELECT 1 FROM outbox w WHERE w.network=o.network AND w.place=o.place"
-                    + " AND w.state='PENDING')")) {
+    public void pruneOn(Schedule schedule) {
+        schedule.on(PRUNE_KIND, f -> pruneRun());
+        schedule.afterStart(() -> {
+            try {
+                schedule.every(PRUNE_KIND, "sent", PRUNE_EVERY);
+            } catch (RuntimeException e) {
+                log.error("outbox: cannot arm the hourly prune; it is armed again at the next start", e);
+            }
+            Thread.ofVirtual().name("outbox-prune").start(this::pruneRun); // the first run at start, off the starting thread
+        });
+    }
+
+    /**
+     * One run: batches of {@link #prune()}, each its own transaction, until one is not full or after
+     * {@link #PRUNE_BATCHES} (the next run goes on). Returns how many rows went; a failure is logged, the next run
+     * tries again.
+     */
+    int pruneRun() {
+        int total = 0;
+        try {
+            for (int i = 0; i < PRUNE_BATCHES && !closed; i++) {
+                int n = prune();
+                total += n;
+                if (n < PRUNE_BATCH) break;
+            }
+        } catch (RuntimeException e) {
+            if (closed) log.info("outbox: closing; old messages are forgotten at the next start");
+            else log.error("outbox: cannot forget old messages; the next run tries again", e);
+        }
+        if (total > 0) log.info("outbox: forgot {} messages sent more than {} days ago", total, KEEP_SENT.toDays());
+        return total;
+    }
+
+    /**
+     * Forgets sent, digested and withdrawn rows (for the latter two {@code sent_at} is when that happened) older than
+     * {@link #KEEP_SENT}, except where their target still has rows waiting (a later row may post in a thread that an
+     * old one opened, by its key), at most {@link #PRUNE_BATCH}, oldest first. Index outbox_sent finds the old rows
+     * without reading the month's.
+     */
+    int prune() {
+        return store.transaction("prune the outbox", db -> {
+            try (PreparedStatement p = db.prepareStatement(PRUNE)) {
                 p.setObject(1, odt(clock.instant().minus(KEEP_SENT)));
                 return p.executeUpdate();
             }
         });
-        if (n > 0) log.info("outbox: forgot {} messages sent more than {} days ago", n, KEEP_SENT.toDays());
     }
+
+    static final String PRUNE = "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o WHERE o.sent_at < ?"
+            + " AND o.state IN ('SENT','DIGESTED','WITHDRAWN') AND NOT EXISTS (SELECT 1 FROM outbox w"
+            + " WHERE w.network=o.network AND w.place=o.place AND w.state='PENDING') ORDER BY o.id LIMIT " + PRUNE_BATCH + ")";
 
     boolean closed() {
         return closed;

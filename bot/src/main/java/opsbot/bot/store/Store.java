@@ -361,7 +361,10 @@ public final class Store implements AutoCloseable {
             // the target, so it cannot find them by state); and a digest's lines by its key, when an ack may
             // withdraw a digest still waiting in the outbox.
             "CREATE INDEX duty_lines_held ON duty_lines(state, network, place)",
-            "CREATE INDEX duty_lines_key ON duty_lines(msg_key)");
+            "CREATE INDEX duty_lines_key ON duty_lines(msg_key)",
+            // The outbox's hourly prune finds the rows sent (digested, withdrawn) before the retention by their time,
+            // without reading the month's rows it keeps.
+            "CREATE INDEX outbox_sent ON outbox(sent_at)");
 
     static {
         // H2's AUTO_SERVER listens on every address unless told otherwise; opsbot only ever on loopback. H2 reads

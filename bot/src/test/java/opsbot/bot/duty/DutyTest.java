@@ -577,6 +577,83 @@ class DutyTest {
         });
     }
 
+    /** The entries of incident {@code inc} that log page steps and digests. */
+    private List<String> stepEntries(Incident inc) {
+        return bot.d.incidents().store().entries(inc.id()).stream().map(Entry::text)
+                .filter(t -> t.contains(" unacknowledged after ") || t.contains(": one line for ")).toList();
+    }
+
+    @Test
+    void eachEscalationStepIsLoggedOnceIntoTheActiveIncidentInItsTransaction() throws Exception {
+        start();
+        aliceOnDuty();
+        Incident inc = bot.d.incidents().open("backups", new Actor("bob", "irc", "#ops"));
+        book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS));
+        awaitState(1, 1);
+        assertEquals(List.of(), stepEntries(inc), "the first mention is not an escalation");
+        dueNow(1, Page.Step.REPEAT);
+        awaitState(1, 2); // the entry is in the step's transaction: there once the step is
+        assertEquals(List.of("A1 unacknowledged after 10 min: paged the primary alice again"), stepEntries(inc));
+        dueNow(1, Page.Step.SECONDARY);
+        awaitState(1, 3);
+        assertEquals(List.of("A1 unacknowledged after 10 min: paged the primary alice again",
+                "A1 unacknowledged after 20 min: paged the secondary bob"), stepEntries(inc), "exactly one entry for the step");
+        bot.esc().fire(1); // fired again (a second timer): nothing said, nothing logged
+        assertEquals(2, stepEntries(inc).size());
+        dueNow(1, Page.Step.EVERYONE);
+        awaitState(1, 4);
+        assertEquals("A1 unacknowledged after 30 min: paged everyone (alice, bob, carol)", stepEntries(inc).get(2));
+        assertEquals(3, stepEntries(inc).size());
+    }
+
+    @Test
+    void anEscalationStepWithoutAnActiveIncidentOpensNone() throws Exception {
+        start();
+        aliceOnDuty();
+        book.open(bot.store, 1, Severity.CRITICAL, List.of(OPS));
+        awaitState(1, 1);
+        dueNow(1, Page.Step.REPEAT);
+        awaitState(1, 2);
+        dueNow(1, Page.Step.SECONDARY);
+        awaitState(1, 3);
+        awaitPost("irc #ops bob:");
+        assertEquals(0, count("SELECT COUNT(*) FROM incidents"), "a page never opens an incident");
+        assertTrue(bot.d.incidents().active().isEmpty());
+    }
+
+    @Test
+    void aPageDigestIsLoggedOnceIntoTheActiveIncident() throws Exception {
+        start();
+        aliceOnDuty();
+        Incident inc = bot.d.incidents().open("backups", new Actor("bob", "irc", "#ops"));
+        storm(1, 6, List.of(OPS));
+        List<Long> held = lines(OPS, "HELD");
+        assertEquals(3, held.size(), held.toString());
+        digestDue(OPS);
+        awaitPost("irc #ops alice: 3 more pages in ");
+        assertEquals(List.of("irc #ops: one line for 3 held pages of 3 alerts (A" + held.get(0) + ", A" + held.get(1) + ", A"
+                + held.get(2) + "), mentioning alice"), stepEntries(inc));
+    }
+
+    @Test
+    void stepEntriesAreBoundedPerMinuteThenOneSaysTheRestAreNotLogged() {
+        clock.fixed = Instant.parse("2026-01-06T10:00:10Z");
+        start();
+        Incident inc = bot.d.incidents().open("storm", new Actor("bob", "irc", "#ops"));
+        StepLog log = new StepLog(bot.d.toolbox());
+        int written = 0;
+        for (int i = 0; i < StepLog.PER_MINUTE + 5; i++) {
+            int n = i;
+            if (bot.store.transaction("step", db -> log.log(db, "A" + n + " unacknowledged after 10 min: paged"))) written++;
+        }
+        assertEquals(StepLog.PER_MINUTE + 1, written);
+        List<String> texts = bot.d.incidents().store().entries(inc.id()).stream().map(Entry::text).toList();
+        assertEquals("duty: more pages this minute are not logged one by one; !alerts lists the alerts", texts.get(texts.size() - 1));
+        clock.fixed = clock.fixed.plusSeconds(60); // the next minute
+        boolean again = bot.store.transaction("step", db -> log.log(db, "A99 unacknowledged after 20 min: paged"));
+        assertTrue(again);
+    }
+
     @Test
     void anAlertRaisedToPageAtPagesThen() throws Exception {
         start();
@@ -1060,6 +1137,79 @@ class DutyTest {
                 p.setInt(3, n);
                 return p.executeUpdate();
             }
+        });
+    }
+
+    @Test
+    void aLongRunningBotForgetsPagesFinishedAMonthAgoInBatchesFromTheSweepAtMostHourly() throws Exception {
+        start();
+        TestEnv.await("the start's sweep (and its prune) done", () -> bot.schedule.next(Escalation.SWEEP, "pages").isPresent(), T);
+        assertTrue(bot.schedule.cancel(Escalation.SWEEP, "pages")); // the sweeps below are the test's
+        Instant now = Instant.now();
+        clock.fixed = now;
+        Instant old = now.minus(Pages.KEEP).minus(Duration.ofHours(1));
+        addPages(Pages.PRUNE_BATCH + 3, "STOPPED", old, old);
+        addPages(1, "DONE", old, null); // every step said long ago, never acknowledged
+        addPages(1, "STOPPED", old, now.minus(Pages.KEEP).plus(Duration.ofMinutes(90))); // stopped inside the retention
+        addPages(1, "PAGING", old, null);
+        long all = Pages.PRUNE_BATCH + 6;
+        bot.esc().rearm();
+        assertEquals(all, count("SELECT COUNT(*) FROM duty_pages"), "pruned at start, less than an hour ago");
+        clock.fixed = now.plus(Duration.ofMinutes(61));
+        bot.esc().rearm();
+        assertEquals(6, count("SELECT COUNT(*) FROM duty_pages"), "one batch, the oldest");
+        bot.esc().rearm(); // the batch was full: the next sweep goes on
+        assertEquals(2, count("SELECT COUNT(*) FROM duty_pages"), "the rest of the old ones, the DONE one too");
+        assertEquals(List.of("PAGING", "STOPPED"), pageStates());
+        clock.fixed = now.plus(Duration.ofMinutes(122)); // the newer stopped one is older than the retention now
+        bot.esc().rearm();
+        assertEquals(List.of("PAGING"), pageStates(), "a page still going is never forgotten");
+    }
+
+    @Test
+    void anOldPageWithAStepStillHeldForADigestIsKeptUntilTheDigestSaidIt() {
+        start();
+        Instant now = Instant.now();
+        Instant old = now.minus(Pages.KEEP).minus(Duration.ofHours(1));
+        addPages(2, "STOPPED", old, old);
+        long held = count("SELECT MIN(id) FROM duty_pages");
+        bot.store.transaction("a held line", db -> {
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO duty_lines (network, place, page_id, state, at)"
+                    + " VALUES ('irc', '#nowhere', ?, 'HELD', ?)")) {
+                p.setLong(1, held);
+                p.setObject(2, Sql.odt(now));
+                return p.executeUpdate();
+            }
+        });
+        assertEquals(1, (int) bot.store.transaction("prune", db -> Pages.prune(db, now)));
+        assertEquals(held, count("SELECT id FROM duty_pages"));
+        bot.store.transaction("said", db -> db.prepareStatement("UPDATE duty_lines SET state='DIGESTED'").executeUpdate());
+        assertEquals(1, (int) bot.store.transaction("prune", db -> Pages.prune(db, now)));
+        assertEquals(0, count("SELECT COUNT(*) FROM duty_pages"));
+    }
+
+    /** {@code n} pages in {@code state}, opened at {@code opened} and stopped at {@code stopped} (null: not). */
+    private void addPages(int n, String state, Instant opened, Instant stopped) {
+        bot.store.transaction("old pages", db -> {
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO duty_pages (alert_id, severity, about, targets, step,"
+                    + " state, opened_at, stopped_at) SELECT X, 'critical', 'backup: old', 'irc	#ops', 4, ?, ?, ?"
+                    + " FROM SYSTEM_RANGE(1, ?)")) {
+                p.setString(1, state);
+                p.setObject(2, Sql.odt(opened));
+                p.setObject(3, stopped == null ? null : Sql.odt(stopped));
+                p.setInt(4, n);
+                return p.executeUpdate();
+            }
+        });
+    }
+
+    private List<String> pageStates() {
+        return bot.store.transaction("states", db -> {
+            List<String> out = new ArrayList<>();
+            try (PreparedStatement p = db.prepareStatement("SELECT state FROM duty_pages ORDER BY state"); ResultSet r = p.executeQuery()) {
+                while (r.next()) out.add(r.getString(1));
+            }
+            return out;
         });
     }
 

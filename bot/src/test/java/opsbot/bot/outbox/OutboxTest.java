@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -155,6 +156,105 @@ class OutboxTest {
         assertNull(root.thread());
         assertEquals(List.of("thread-root:7=$1"), roots, "the producer learns the root's ID, in the same transaction");
         assertEquals("$1", reply.thread(), "the reply hangs from the root's ID");
+    }
+
+    /** A clock the prune tests set. */
+    static final class SetClock extends Clock {
+        volatile java.time.Instant now = java.time.Instant.parse("2026-03-01T12:00:00Z");
+
+        public java.time.ZoneId getZone() { return java.time.ZoneOffset.UTC; }
+        public Clock withZone(java.time.ZoneId zone) { return this; }
+        public java.time.Instant instant() { return now; }
+    }
+
+    /** {@code n} rows to {@code t} in {@code state}, sent (or digested, withdrawn) at {@code at}, keys {@code prefix1..n}. */
+    private void rows(Target t, String prefix, int n, String state, java.time.Instant at) {
+        store.transaction("old rows", db -> {
+            try (java.sql.PreparedStatement p = db.prepareStatement("INSERT INTO outbox (network, place, msg_key, plain, state,"
+                    + " attempts, next_try, created_at, sent_at) SELECT ?, ?, CONCAT(?, X), 'old', ?, 1, ?, ?, ? FROM SYSTEM_RANGE(1, ?)")) {
+                p.setString(1, t.network());
+                p.setString(2, t.place());
+                p.setString(3, prefix);
+                p.setString(4, state);
+                p.setObject(5, opsbot.bot.store.Sql.odt(at));
+                p.setObject(6, opsbot.bot.store.Sql.odt(at));
+                p.setObject(7, state.equals("PENDING") ? null : opsbot.bot.store.Sql.odt(at));
+                p.setInt(8, n);
+                return p.executeUpdate();
+            }
+        });
+    }
+
+    private long count(String where) {
+        return store.transaction("count", db -> {
+            try (java.sql.PreparedStatement p = db.prepareStatement("SELECT COUNT(*) FROM outbox WHERE " + where);
+                 java.sql.ResultSet r = p.executeQuery()) {
+                r.next();
+                return r.getLong(1);
+            }
+        });
+    }
+
+    @Test
+    void rowsSentBeforeTheRetentionAreForgottenInBatchesNewerOnesAndTargetsWithRowsWaitingStay() {
+        SetClock clock = new SetClock();
+        Outbox o = new Outbox(store, n -> null, clock, FAST); // no network: nothing is sent while the test looks
+        outboxes.add(o);
+        java.time.Instant old = clock.now.minus(Outbox.KEEP_SENT).minusSeconds(60);
+        Target c = new Target("fake", "#c");
+        rows(a, "s", Outbox.PRUNE_BATCH + 5, "SENT", old);
+        rows(a, "d", 1, "DIGESTED", old);
+        rows(a, "w", 1, "WITHDRAWN", old);
+        rows(a, "new", 3, "SENT", clock.now.minus(Outbox.KEEP_SENT).plusSeconds(60)); // inside the retention
+        rows(b, "s", 2, "SENT", old); // #b still has a row waiting: a later row may post in a thread they opened
+        rows(b, "p", 1, "PENDING", old);
+        rows(c, "s", 4, "SENT", old);
+
+        assertEquals(Outbox.PRUNE_BATCH, o.prune(), "one batch, no more");
+        long left = Outbox.PRUNE_BATCH + 5 + 2 + 3 + 3 + 4 - Outbox.PRUNE_BATCH;
+        assertEquals(left, count("TRUE"));
+        assertEquals(5 + 2 + 4, o.pruneRun(), "a run goes on batch after batch to the end");
+        assertEquals(3, count("network='fake' AND place='#a'"), "the newer rows stay");
+        assertEquals(3, count("network='fake' AND place='#a' AND msg_key LIKE 'new%'"));
+        assertEquals(3, count("network='fake' AND place='#b'"), "a target with a row waiting keeps its old rows");
+        assertEquals(0, count("network='fake' AND place='#c'"));
+        assertEquals(0, o.pruneRun(), "nothing more");
+
+        clock.now = clock.now.plus(Duration.ofMinutes(2)); // the newer ones are old now
+        assertEquals(3, o.pruneRun());
+        assertEquals(3, count("TRUE"), "only #b's");
+    }
+
+    @Test
+    void theOutboxPrunesAtStartAndArmsAnHourlyTimer() throws Exception {
+        SetClock clock = new SetClock();
+        clock.now = java.time.Instant.now(); // Quartz fires by the real time
+        Outbox o = new Outbox(store, n -> null, clock, FAST);
+        outboxes.add(o);
+        rows(a, "s", 3, "SENT", clock.now.minus(Outbox.KEEP_SENT).minusSeconds(60));
+        rows(a, "new", 1, "SENT", clock.now);
+        opsbot.bot.schedule.Schedule schedule = opsbot.bot.schedule.Schedule.create(store.pool(), clock);
+        try {
+            o.pruneOn(schedule);
+            schedule.start();
+            TestWait.until("the old rows forgotten at start", () -> count("TRUE") == 1, T);
+            assertEquals(Optional.of(clock.now.plus(Outbox.PRUNE_EVERY).toEpochMilli()),
+                    schedule.next(Outbox.PRUNE_KIND, "sent").map(java.time.Instant::toEpochMilli), "and every hour");
+        } finally {
+            schedule.close();
+        }
+    }
+
+    @Test
+    void thePruneFindsTheOldRowsByAnIndex() {
+        String plan = store.transaction("plan", db -> {
+            try (java.sql.PreparedStatement p = db.prepareStatement("EXPLAIN " + Outbox.PRUNE);
+                 java.sql.ResultSet r = p.executeQuery()) {
+                r.next();
+                return r.getString(1);
+            }
+        });
+        assertTrue(plan.toUpperCase().contains("OUTBOX_SENT"), plan);
     }
 
     /** Await with a deadline (no sleeps as assertions). */
