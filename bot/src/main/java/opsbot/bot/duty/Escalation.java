@@ -280,7 +280,10 @@ final class Escalation {
                 Instant free = budget.sayOrHold(db, i, p, s.number(), who);
                 if (free != null) until.put(i.target(), free);
             }
-            logged[0] = entry != null && stepLog.log(db, entry);
+            // Held everywhere: nobody was mentioned yet (an ack before the digest drops it), so the entry says so.
+            String said = entry == null || until.size() < items.size() ? entry
+                    : entry + " (held for the digest: page budget spent)";
+            logged[0] = said != null && stepLog.log(db, said);
             return until;
         });
         if (held == null) return false;

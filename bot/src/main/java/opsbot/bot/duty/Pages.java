@@ -154,8 +154,7 @@ final class Pages {
     /**
      * Forgets pages finished more than {@link #KEEP} ago, at most {@link #PRUNE_BATCH}, oldest first: STOPPED ones by
      * when they stopped, DONE ones (every step said, never acknowledged) by when they opened (their last step was
-     * minutes later). Nothing reads a finished page again: the steps, the sweep and {@link #stop} look at PAGING rows
-     * only. A page with a step still HELD for a digest stays until the digest said it. What else names a page: its
+     * minutes later), once their alert is resolved or gone: the ack of an alert still open reads its DONE pages. A page with a step still HELD for a digest stays until the digest said it. What else names a page: its
      * lines' {@code duty_lines.page_id} (pruned after a day, {@link PageLines#KEEP}; the digest withdrawal joins them
      * to the pages, and a line whose page is gone simply matches nothing), and the outbox keys of its steps
      * ({@code page:12:2}), kept a month by the outbox. Neither can be taken for another page's: ids come from an
@@ -163,7 +162,10 @@ final class Pages {
      */
     static int prune(Connection db, Instant now) throws SQLException {
         try (PreparedStatement p = db.prepareStatement("DELETE FROM duty_pages WHERE id IN (SELECT d.id FROM duty_pages d"
-                + " WHERE d.state IN ('STOPPED','DONE') AND COALESCE(d.stopped_at, d.opened_at) < ? AND NOT EXISTS"
+                + " WHERE d.state IN ('STOPPED','DONE') AND COALESCE(d.stopped_at, d.opened_at) < ?"
+                // a DONE page of an alert still open is still read by the alert's ack (its waiting lines, digests)
+                + " AND (d.state='STOPPED' OR NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id=d.alert_id AND a.state<>'RESOLVED'))"
+                + " AND NOT EXISTS"
                 + " (SELECT 1 FROM duty_lines l WHERE l.page_id=d.id AND l.state='HELD') ORDER BY d.id LIMIT " + PRUNE_BATCH + ")")) {
             p.setObject(1, odt(now.minus(KEEP)));
             return p.executeUpdate();

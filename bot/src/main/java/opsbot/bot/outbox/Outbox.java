@@ -66,6 +66,8 @@ public final class Outbox implements AutoCloseable {
     static final int PRUNE_BATCH = 5_000;
     /** Batches one run goes through at most (a storm's digested rows): the next run, an hour later, goes on. */
     static final int PRUNE_BATCHES = 50;
+    /** Between two batches of one run: the intake and the pages get the store in between. */
+    static final Duration PRUNE_PAUSE = Duration.ofMillis(200);
 
     /** A producer's hook, run in the transaction that marks one of its rows sent. */
     public interface Delivered {
@@ -478,7 +480,12 @@ public final class Outbox implements AutoCloseable {
                 int n = prune();
                 total += n;
                 if (n < PRUNE_BATCH) break;
+                // The store is one connection, and its lock is not fair: without a pause this thread would take it
+                // again at once, and intake events and page steps would wait behind the whole run.
+                Thread.sleep(PRUNE_PAUSE.toMillis());
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             if (closed) log.info("outbox: closing; old messages are forgotten at the next start");
             else log.error("outbox: cannot forget old messages; the next run tries again", e);
@@ -491,7 +498,7 @@ public final class Outbox implements AutoCloseable {
      * Forgets sent, digested and withdrawn rows (for the latter two {@code sent_at} is when that happened) older than
      * {@link #KEEP_SENT}, except where their target still has rows waiting (a later row may post in a thread that an
      * old one opened, by its key), at most {@link #PRUNE_BATCH}, oldest first. Index outbox_sent finds the old rows
-     * without reading the month's.
+     * without reading the month's, in its own order, so a batch stops after its rows (ordered by id it read them all).
      */
     int prune() {
         return store.transaction("prune the outbox", db -> {
@@ -504,7 +511,7 @@ public final class Outbox implements AutoCloseable {
 
     static final String PRUNE = "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o WHERE o.sent_at < ?"
             + " AND o.state IN ('SENT','DIGESTED','WITHDRAWN') AND NOT EXISTS (SELECT 1 FROM outbox w"
-            + " WHERE w.network=o.network AND w.place=o.place AND w.state='PENDING') ORDER BY o.id LIMIT " + PRUNE_BATCH + ")";
+            + " WHERE w.network=o.network AND w.place=o.place AND w.state='PENDING') ORDER BY o.sent_at LIMIT " + PRUNE_BATCH + ")";
 
     boolean closed() {
         return closed;
