@@ -295,8 +295,12 @@ final class PageLines {
      * most {@link #PRUNE_BATCH} of them, oldest first: a run holds the store's one connection, so it stays short.
      */
     static int prune(Connection db, Instant now) throws SQLException {
-        try (PreparedStatement p = db.prepareStatement("DELETE FROM duty_lines WHERE id IN (SELECT id FROM duty_lines"
-                + " WHERE state<>'HELD' AND at<? ORDER BY id LIMIT " + PRUNE_BATCH + ")")) {
+        // A DIGESTED row stays while its digest still waits in the outbox (a network down for more than KEEP): an ack
+        // finds the digest to withdraw through these rows.
+        try (PreparedStatement p = db.prepareStatement("DELETE FROM duty_lines WHERE id IN (SELECT l.id FROM duty_lines l"
+                + " WHERE l.state<>'HELD' AND l.at<? AND NOT (l.state='DIGESTED' AND EXISTS (SELECT 1 FROM outbox o"
+                + " WHERE o.network=l.network AND o.place=l.place AND o.msg_key=l.msg_key AND o.state='PENDING'))"
+                + " ORDER BY l.id LIMIT " + PRUNE_BATCH + ")")) {
             p.setObject(1, odt(now.minus(KEEP)));
             return p.executeUpdate();
         }

@@ -1130,6 +1130,26 @@ class DutyTest {
         clock.fixed = now.plus(Duration.ofMinutes(122));
         bot.esc().rearm();
         assertEquals(1, count("SELECT COUNT(*) FROM duty_lines"));
+
+        // An old line summed up in a digest that still waits (its place is down): kept, for an ack to find the digest.
+        bot.store.transaction("a digest waiting", db -> {
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO duty_lines (network, place, state, at, msg_key)"
+                    + " VALUES ('irc', '#down', 'DIGESTED', ?, 'pages:99')")) {
+                p.setObject(1, Sql.odt(old));
+                p.executeUpdate();
+            }
+            return null;
+        });
+        assertTrue(bot.d.outbox().enqueue(opsbot.bot.outbox.Item.of(new Target("irc", "#down"), "pages:99",
+                opsbot.bot.chat.Message.plain("alice: 3 more pages"))));
+        clock.fixed = now.plus(Duration.ofMinutes(183));
+        bot.esc().rearm();
+        assertEquals(2, count("SELECT COUNT(*) FROM duty_lines"), "the waiting digest's line stays");
+        bot.store.transaction("sent at last", db -> db.createStatement().executeUpdate(
+                "UPDATE outbox SET state='SENT', sent_at=CURRENT_TIMESTAMP WHERE msg_key='pages:99'"));
+        clock.fixed = now.plus(Duration.ofMinutes(244));
+        bot.esc().rearm();
+        assertEquals(1, count("SELECT COUNT(*) FROM duty_lines"), "once it is out, it goes");
     }
 
     private void addLines(int n, String state, Instant at) {
