@@ -10,6 +10,7 @@ import opsbot.bot.incident.EntryKind;
 import opsbot.bot.incident.Incident;
 import opsbot.bot.incident.Incidents;
 import opsbot.bot.outbox.Item;
+import opsbot.bot.store.Forgetting;
 import opsbot.bot.outbox.Target;
 import opsbot.bot.schedule.Schedule;
 import opsbot.bot.schedule.Times;
@@ -404,15 +405,13 @@ public final class Alerts implements Folder, AlertBook, Extension {
      * longer expected removed, and every active silence with a timer at its end. {@code all}: at start, when
      * every expected timer is set again (the config may have changed); else only what has no timer.
      */
-    private volatile Instant pruned = Instant.EPOCH;
+    /** The tables stay bounded (see {@link Retention}): hourly from the minute's sweep, in batches. */
+    private final Forgetting old = new Forgetting("events, alerts and silences older than " + Retention.KEEP.toDays()
+            + " days", Retention.BATCH, Duration.ofHours(1), Retention::prune);
 
-    /** Once an hour, from the minute's sweep: the tables stay bounded (see {@link Retention}). */
     void prune() {
-        Instant now = tools.clock().instant();
-        if (Duration.between(pruned, now).compareTo(Duration.ofHours(1)) < 0) return;
-        pruned = now;
         try {
-            Retention.prune(tools.store(), now);
+            old.run(tools.store(), tools.clock().instant());
         } catch (RuntimeException e) {
             log.error("intake: cannot forget old events and alerts; trying again in an hour", e);
         }

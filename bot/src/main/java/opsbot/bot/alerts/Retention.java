@@ -1,9 +1,5 @@
 package opsbot.bot.alerts;
 
-import opsbot.bot.store.Store;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -15,29 +11,28 @@ import static opsbot.bot.store.Sql.odt;
 /**
  * Keeps the intake's tables bounded: events, resolved alerts and ended silences older than {@link #KEEP} are
  * deleted, at most {@link #BATCH} rows per table and run (a run holds the store's one connection, so it must
- * stay short; the next run, an hour later, goes on). An event still named by an unresolved alert is kept.
+ * stay short; while runs come back full the next sweep goes on). An event still named by an unresolved alert is kept.
  */
 final class Retention {
-    private static final Logger log = LoggerFactory.getLogger(Retention.class);
     static final Duration KEEP = Duration.ofDays(30);
     static final int BATCH = 5_000;
 
     private Retention() {
     }
 
-    /** Deletes what is older than {@code now} − {@link #KEEP}; returns how many rows went. */
-    static int prune(Store store, Instant now) {
+    /**
+     * Deletes what is older than {@code now} − {@link #KEEP}, at most {@link #BATCH} rows of each table; how many went
+     * (in the caller's transaction; {@link Alerts} runs it through {@link opsbot.bot.store.Forgetting}).
+     */
+    static int prune(Connection db, Instant now) throws SQLException {
         Instant before = now.minus(KEEP);
-        int n = store.transaction("forget old events and alerts", db ->
-                delete(db, "DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE e.received_at < ? AND NOT EXISTS"
+        return delete(db, "DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE e.received_at < ? AND NOT EXISTS"
                         + " (SELECT 1 FROM alerts a WHERE a.last_event = e.id AND a.state <> 'RESOLVED') ORDER BY id LIMIT "
                         + BATCH + ")", before)
                 + delete(db, "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE state = 'RESOLVED'"
                         + " AND resolved_at < ? ORDER BY id LIMIT " + BATCH + ")", before)
                 + delete(db, "DELETE FROM silences WHERE id IN (SELECT id FROM silences WHERE state <> 'ACTIVE'"
-                        + " AND until_at < ? ORDER BY id LIMIT " + BATCH + ")", before));
-        if (n > 0) log.info("intake: forgot {} events, alerts and silences older than {} days", n, KEEP.toDays());
-        return n;
+                        + " AND until_at < ? ORDER BY id LIMIT " + BATCH + ")", before);
     }
 
     private static int delete(Connection db, String sql, Instant before) throws SQLException {

@@ -7,6 +7,7 @@ import opsbot.bot.dispatch.Toolbox;
 import opsbot.bot.outbox.Item;
 import opsbot.bot.outbox.Target;
 import opsbot.bot.schedule.Schedule;
+import opsbot.bot.store.Forgetting;
 import opsbot.bot.store.Sql;
 import opsbot.config.DutyConfig;
 import opsbot.config.Person;
@@ -70,8 +71,11 @@ final class Escalation {
     private final PageBudget budget;
     /** Steps and digests into the active incident. */
     private final StepLog stepLog;
-    /** When {@link #prunePages} last ran to the end of what was old (null: not since start, or a batch was full). */
-    private volatile Instant pagesPrunedAt;
+    /** Old page lines and finished pages, from the sweep (the first at start). */
+    private final Forgetting oldLines = new Forgetting("page lines older than " + PageLines.KEEP.toHours() + " h",
+            PageLines.PRUNE_BATCH, Duration.ofHours(1), PageLines::prune);
+    private final Forgetting oldPages = new Forgetting("pages finished more than " + Pages.KEEP.toDays() + " days ago",
+            Pages.PRUNE_BATCH, Duration.ofHours(1), Pages::prune);
     /**
      * Arms timers for rows written inside someone else's transaction, once it is over: the store runs one
      * transaction at a time, so a read here waits for it. One thread, bounded; past that the sweep arms them.
@@ -105,10 +109,10 @@ final class Escalation {
         schedule.on(KIND, f -> Page.parseTimerId(f.id()).ifPresent(this::fire));
         // After Quartz's own recovery at start, and every minute: a page still going is never left without a timer
         // (a crash between a step and arming the next, a row written in a transaction that was never followed up).
-        schedule.on(SWEEP, x -> rearm());
+        schedule.on(SWEEP, x -> sweep());
         budget.install();
         schedule.afterStart(() -> {
-            rearm(); // and the first prune of old page lines
+            sweep(); // and the first prune of old page lines
             try {
                 schedule.every(SWEEP, "pages", Duration.ofMinutes(1));
             } catch (RuntimeException e) {
@@ -181,14 +185,14 @@ final class Escalation {
      * every page still going that has none, and for every target's held steps. Each part on its own: one that fails
      * (one page's timer) is logged and the others still run; the next sweep tries again.
      */
-    void rearm() {
+    void sweep() {
         try {
-            budget.prune();
+            oldLines.run(tools.store(), tools.clock().instant());
         } catch (RuntimeException e) {
             log.error("duty: cannot forget old page lines; the next sweep tries again", e);
         }
         try {
-            prunePages();
+            oldPages.run(tools.store(), tools.clock().instant());
         } catch (RuntimeException e) {
             log.error("duty: cannot forget old pages; the next sweep tries again", e);
         }
@@ -214,22 +218,6 @@ final class Escalation {
             budget.rearm();
         } catch (RuntimeException e) {
             log.error("duty: cannot arm the page digests; the next sweep tries again", e);
-        }
-    }
-
-    /**
-     * Forgets pages finished long ago ({@link Pages#prune}), one batch, at most every {@link PageBudget#PRUNE_EVERY}
-     * (the first at start); a full batch leaves more to do, so the next sweep (a minute later) goes on with it.
-     */
-    void prunePages() {
-        Instant now = tools.clock().instant();
-        Instant last = pagesPrunedAt;
-        if (last != null && now.isBefore(last.plus(PageBudget.PRUNE_EVERY))) return;
-        int n = tools.store().transaction("forget old pages", db -> Pages.prune(db, now));
-        pagesPrunedAt = n < Pages.PRUNE_BATCH ? now : null;
-        if (n > 0) {
-            log.info("duty: forgot {} pages finished more than {} days ago{}", n, Pages.KEEP.toDays(),
-                    pagesPrunedAt == null ? "; more at the next sweep" : "");
         }
     }
 

@@ -5,6 +5,7 @@ import opsbot.bot.chat.Message;
 import opsbot.bot.dispatch.Toolbox;
 import opsbot.bot.outbox.Item;
 import opsbot.bot.outbox.Target;
+import opsbot.bot.outbox.Window;
 import opsbot.bot.schedule.Schedule;
 import opsbot.commands.model.Sanitize;
 import opsbot.config.Person;
@@ -46,8 +47,6 @@ final class PageBudget {
     static final int MAX_BYTES = 400;
     /** The text after the mentions never gets less than this, however many people are mentioned. */
     private static final int MIN_TEXT = 80;
-    /** How often old page lines are forgotten. */
-    static final Duration PRUNE_EVERY = Duration.ofHours(1);
     /** Quartz's names are at most 200 characters. */
     private static final int ID_CHARS = 190;
 
@@ -58,8 +57,6 @@ final class PageBudget {
     private final Function<String, ChatNetwork> network;
     /** The digest into the active incident. */
     private final StepLog stepLog;
-    /** When {@link #prune} last ran to the end of what was old (null: not since start, or a batch was full). */
-    private volatile Instant prunedAt;
 
     PageBudget(Toolbox tools, Schedule schedule, int perMinute, Function<String, Person> person,
                Function<String, ChatNetwork> network, StepLog stepLog) {
@@ -84,7 +81,7 @@ final class PageBudget {
     Instant sayOrHold(Connection db, Item line, Page p, int step, List<Person> who) throws SQLException {
         Target t = line.target();
         Instant now = tools.clock().instant();
-        PageLines.Window w = PageLines.window(db, t, perMinute);
+        Window w = PageLines.window(db, t, perMinute);
         if (w.free(now)) {
             if (!tools.outbox().enqueue(db, line)) log.error("duty: the outbox had {} already; not said again", line.key());
             PageLines.said(db, t, p, step, line.key(), who.stream().map(Person::name).toList(), now);
@@ -119,7 +116,7 @@ final class PageBudget {
      */
     void fire(Target t) {
         for (int attempt = 0; attempt < 5; attempt++) {
-            record Look(PageLines.Held held, PageLines.Window window) {
+            record Look(PageLines.Held held, Window window) {
             }
             Look look = tools.store().transaction("read the held pages", db ->
                     new Look(PageLines.held(db, t), PageLines.window(db, t, perMinute)));
@@ -203,28 +200,12 @@ final class PageBudget {
     }
 
     private void rearm(Target t) {
-        PageLines.Window w = tools.store().transaction("read the page budget", db ->
+        Window w = tools.store().transaction("read the page budget", db ->
                 PageLines.tally(db, t)[0] == 0 ? null : PageLines.window(db, t, perMinute));
         if (w == null) return;
         Instant now = tools.clock().instant();
         Instant free = w.freeAt();
         arm(t, free == null || free.isBefore(now) ? now : free);
-    }
-
-    /**
-     * Forgets old rows no longer held, one batch, at most every {@link #PRUNE_EVERY} (the first at start); a full
-     * batch leaves more to do, so the next sweep (a minute later) goes on with it.
-     */
-    void prune() {
-        Instant now = tools.clock().instant();
-        Instant last = prunedAt;
-        if (last != null && now.isBefore(last.plus(PRUNE_EVERY))) return;
-        int n = tools.store().transaction("prune the page lines", db -> PageLines.prune(db, now));
-        prunedAt = n < PageLines.PRUNE_BATCH ? now : null;
-        if (n > 0) {
-            log.info("duty: forgot {} page lines older than {}{}", n, PageLines.KEEP,
-                    prunedAt == null ? "; more at the next sweep" : "");
-        }
     }
 
     /** {@code irc #ops}; a place too long for a timer's name is named by its hash. */

@@ -5,6 +5,7 @@ import static opsbot.bot.store.Sql.instant;
 import static opsbot.bot.store.Sql.odt;
 
 import opsbot.bot.outbox.Target;
+import opsbot.bot.outbox.Window;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,7 +27,7 @@ import java.util.Set;
 final class PageLines {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PageLines.class);
     /** The page budget's span: at most {@code pages-per-minute} lines to a target in any such time. */
-    static final Duration SPAN = Duration.ofSeconds(60);
+    static final Duration SPAN = Window.SPAN;
     /** Held steps a digest names by alert id, at most (the line has room for far fewer anyway). */
     static final int IDS_READ = 60;
     /** Labels a digest counts, at most. */
@@ -42,23 +43,9 @@ final class PageLines {
     }
 
     /**
-     * A target's page budget now: the times of its newest {@code perMinute} lines.
-     *
-     * @param recent newest first, at most {@code perMinute}
+     * A target's page budget now: the outbox's sliding window over its newest SAID rows (index duty_lines_target read
+     * backwards; H2 reads it in order only with all its columns).
      */
-    record Window(int perMinute, List<Instant> recent) {
-        /** When one more line may go: the {@code perMinute}-th newest leaves the span; null: there is room. */
-        Instant freeAt() {
-            return recent.size() < perMinute ? null : recent.get(perMinute - 1).plus(SPAN);
-        }
-
-        boolean free(Instant now) {
-            Instant f = freeAt();
-            return f == null || !f.isAfter(now);
-        }
-    }
-
-    /** A target's newest SAID rows: index duty_lines_target read backwards (H2 reads it in order only with all its columns). */
     static Window window(Connection db, Target t, int perMinute) throws SQLException {
         try (PreparedStatement p = db.prepareStatement("SELECT at FROM duty_lines WHERE network=? AND place=? AND state='SAID'"
                 + " ORDER BY network DESC, place DESC, state DESC, at DESC LIMIT ?")) {

@@ -5,6 +5,7 @@ import opsbot.bot.chat.ChatNetwork;
 import opsbot.bot.chat.Message;
 import opsbot.bot.metrics.Metrics;
 import opsbot.bot.schedule.Schedule;
+import opsbot.bot.store.Forgetting;
 import opsbot.bot.store.Sql;
 import opsbot.bot.store.Store;
 import org.slf4j.Logger;
@@ -57,17 +58,15 @@ public final class Outbox implements AutoCloseable {
     static final Duration KEEP_SENT = Duration.ofDays(30);
     /** The schedule's kind for the hourly prune. */
     static final String PRUNE_KIND = "outbox-prune";
-    /** How often old rows are forgotten. */
+    /** How often old rows are forgotten (while batches come back full: every {@link #PRUNE_SWEEP}). */
     static final Duration PRUNE_EVERY = Duration.ofHours(1);
     /**
      * Rows one prune transaction forgets at most: it holds the store's one connection (which also takes every intake
      * event), so it stays short; the next batch is another transaction.
      */
     static final int PRUNE_BATCH = 5_000;
-    /** Batches one run goes through at most (a storm's digested rows): the next run, an hour later, goes on. */
-    static final int PRUNE_BATCHES = 50;
-    /** Between two batches of one run: the intake and the pages get the store in between. */
-    static final Duration PRUNE_PAUSE = Duration.ofMillis(200);
+    /** How often the prune's timer looks: a batch that came back full goes on then, not an hour later. */
+    static final Duration PRUNE_SWEEP = Duration.ofMinutes(1);
 
     /** A producer's hook, run in the transaction that marks one of its rows sent. */
     public interface Delivered {
@@ -82,6 +81,9 @@ public final class Outbox implements AutoCloseable {
     private final String epoch;
     private final Map<Target, Sender> senders = new ConcurrentHashMap<>();
     private final Map<String, Delivered> hooks = new ConcurrentHashMap<>();
+    /** Rows sent (digested, withdrawn) more than {@link #KEEP_SENT} ago, in batches ({@link #pruneOn}). */
+    private final Forgetting old = new Forgetting("outbox messages sent more than " + KEEP_SENT.toDays() + " days ago",
+            PRUNE_BATCH, PRUNE_EVERY, Outbox::prune);
     private volatile boolean closed;
 
     public Outbox(Store store, Function<String, ChatNetwork> networks, Clock clock, Backoff backoff) {
@@ -453,45 +455,31 @@ public final class Outbox implements AutoCloseable {
     }
 
     /**
-     * Prunes at start (once the schedule runs) and every {@link #PRUNE_EVERY}: registers the timer's handler, so call
+     * Forgets old rows at start (once the schedule runs) and from a sweep every minute, at most every
+     * {@link #PRUNE_EVERY} unless a batch came back full ({@link Forgetting}): registers the timer's handler, so call
      * it before {@code schedule.start()}.
      */
     public void pruneOn(Schedule schedule) {
-        schedule.on(PRUNE_KIND, f -> pruneRun());
+        schedule.on(PRUNE_KIND, f -> forgetOld());
         schedule.afterStart(() -> {
             try {
-                schedule.every(PRUNE_KIND, "sent", PRUNE_EVERY);
+                schedule.every(PRUNE_KIND, "sent", PRUNE_SWEEP);
             } catch (RuntimeException e) {
-                log.error("outbox: cannot arm the hourly prune; it is armed again at the next start", e);
+                log.error("outbox: cannot arm the prune's sweep; it is armed again at the next start", e);
             }
-            Thread.ofVirtual().name("outbox-prune").start(this::pruneRun); // the first run at start, off the starting thread
+            Thread.ofVirtual().name("outbox-prune").start(this::forgetOld); // the first run at start, off the starting thread
         });
     }
 
-    /**
-     * One run: batches of {@link #prune()}, each its own transaction, until one is not full or after
-     * {@link #PRUNE_BATCHES} (the next run goes on). Returns how many rows went; a failure is logged, the next run
-     * tries again.
-     */
-    int pruneRun() {
-        int total = 0;
+    /** One batch of old rows, if one is due; how many went (a failure is logged, the next sweep tries again). */
+    int forgetOld() {
         try {
-            for (int i = 0; i < PRUNE_BATCHES && !closed; i++) {
-                int n = prune();
-                total += n;
-                if (n < PRUNE_BATCH) break;
-                // The store is one connection, and its lock is not fair: without a pause this thread would take it
-                // again at once, and intake events and page steps would wait behind the whole run.
-                Thread.sleep(PRUNE_PAUSE.toMillis());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return old.run(store, clock.instant());
         } catch (RuntimeException e) {
             if (closed) log.info("outbox: closing; old messages are forgotten at the next start");
-            else log.error("outbox: cannot forget old messages; the next run tries again", e);
+            else log.error("outbox: cannot forget old messages; trying again in an hour", e);
+            return 0;
         }
-        if (total > 0) log.info("outbox: forgot {} messages sent more than {} days ago", total, KEEP_SENT.toDays());
-        return total;
     }
 
     /**
@@ -501,12 +489,14 @@ public final class Outbox implements AutoCloseable {
      * without reading the month's, in its own order, so a batch stops after its rows (ordered by id it read them all).
      */
     int prune() {
-        return store.transaction("prune the outbox", db -> {
-            try (PreparedStatement p = db.prepareStatement(PRUNE)) {
-                p.setObject(1, odt(clock.instant().minus(KEEP_SENT)));
-                return p.executeUpdate();
-            }
-        });
+        return store.transaction("prune the outbox", db -> prune(db, clock.instant()));
+    }
+
+    private static int prune(Connection db, Instant now) throws SQLException {
+        try (PreparedStatement p = db.prepareStatement(PRUNE)) {
+            p.setObject(1, odt(now.minus(KEEP_SENT)));
+            return p.executeUpdate();
+        }
     }
 
     static final String PRUNE = "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o WHERE o.sent_at < ?"

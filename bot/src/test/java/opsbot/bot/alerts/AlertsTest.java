@@ -441,7 +441,7 @@ class AlertsTest {
         fold(action("backup", "k", Event.Action.RESOLVED));
         store.transaction("resolved long ago", db -> db.createStatement().executeUpdate(
                 "UPDATE alerts SET resolved_at = DATEADD('DAY', -40, resolved_at)"));
-        int gone = Retention.prune(store, clock.instant());
+        int gone = store.transaction("prune", db -> Retention.prune(db, clock.instant()));
         assertEquals(2, gone, "the old event and the old resolved alert");
         assertEquals(1, (int) store.transaction("left", db -> {
             try (var r = db.createStatement().executeQuery("SELECT COUNT(*) FROM events WHERE alert_key='new'")) {
@@ -449,7 +449,7 @@ class AlertsTest {
                 return r.getInt(1);
             }
         }), "the recent event stays");
-        assertEquals(0, Retention.prune(store, clock.instant()), "nothing more");
+        assertEquals(0, (int) store.transaction("prune", db -> Retention.prune(db, clock.instant())), "nothing more");
     }
 
     @Test

@@ -495,7 +495,7 @@ class DutyTest {
                 "matrix page:1:3", "irc page:1:4", "matrix page:1:4"), pageKeys());
         // Fired again (a second timer, the sweep): the row says everything was said.
         bot.esc().fire(1);
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertEquals(8, pageKeys().size());
         assertTrue(bot.d.outbox().awaitSent(List.of(OPS, ROOM), T));
         assertEquals(8, posts.size());
@@ -742,7 +742,7 @@ class DutyTest {
         TestEnv.await("both armed for the secondary", () -> bot.schedule.ids(Escalation.KIND).size() == 2, T);
         assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
         restart(); // and once more: nothing is due, nothing is said again
-        bot.esc().rearm();
+        bot.esc().sweep();
         bot.esc().fire(1);
         bot.esc().fire(2);
         assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
@@ -812,6 +812,14 @@ class DutyTest {
         for (long id = from; id <= to; id++) book.open(bot.store, id, Severity.CRITICAL, targets);
         TestEnv.await("every page at its first step", () -> count("SELECT COUNT(*) FROM duty_pages WHERE step>=1 AND alert_id BETWEEN "
                 + from + " AND " + to) == to - from + 1, T);
+    }
+
+    /** Four criticals at once to #ops: three page lines said (and sent), the fourth held; its id (alert and page). */
+    private long oneHeld() throws InterruptedException {
+        storm(1, 4, List.of(OPS));
+        long h = lines(OPS, "HELD").get(0);
+        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        return h;
     }
 
     /** The alert ids whose page lines to {@code t} are in state {@code state} (HELD, DIGESTED, DROPPED, SAID). */
@@ -901,7 +909,7 @@ class DutyTest {
         // Fired again (a second timer, the sweep, a retry): said once.
         bot.esc().budget().fire(OPS);
         bot.esc().budget().fire(ROOM);
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertTrue(bot.d.outbox().awaitSent(List.of(OPS, ROOM), T));
         assertEquals(List.of("irc pages:" + firstHeldRow(OPS), "matrix pages:" + firstHeldRow(ROOM)), digestKeys());
         assertEquals(4, posted("irc #ops"));
@@ -980,7 +988,7 @@ class DutyTest {
         assertTrue(line.endsWith("(critical backup imap3 ×2) · !ack ID or !alerts"), line);
         assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
         restart(); // and again: nothing held, nothing said again
-        bot.esc().rearm();
+        bot.esc().sweep();
         bot.esc().budget().fire(OPS);
         assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
         assertEquals(1, posts.stream().filter(p -> p.contains(" more page")).count(), posts.toString());
@@ -992,9 +1000,7 @@ class DutyTest {
     void theStepsOfAHeldPageStillComeAtTheirTimesHeldAgainOrOnTheirOwnLine() throws Exception {
         start();
         aliceOnDuty();
-        storm(1, 4, List.of(OPS));
-        long h = lines(OPS, "HELD").get(0);
-        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        long h = oneHeld();
         // Its repeat falls due while the budget is still spent: held too, and the page goes on to the secondary.
         dueNowKeepingTheBudget(h, Page.Step.REPEAT);
         awaitState(h, 2);
@@ -1020,9 +1026,7 @@ class DutyTest {
     void aHeldStepIsSaidByALaterLineOfItsPageThatMentionsTheSamePeople() throws Exception {
         start();
         aliceOnDuty();
-        storm(1, 4, List.of(OPS));
-        long h = lines(OPS, "HELD").get(0);
-        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        long h = oneHeld();
         // Its repeat falls due a minute later: its own line mentions alice and names the alert: the held first step is
         // said by it, and no digest comes.
         dueNow(h, Page.Step.REPEAT);
@@ -1078,9 +1082,7 @@ class DutyTest {
         for (int i = 1; i <= 40; i++) more.add("someone_with_a_long_name_%02d".formatted(i));
         start();
         aliceOnDuty();
-        storm(1, 4, List.of(OPS));
-        long h = lines(OPS, "HELD").get(0);
-        assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
+        long h = oneHeld();
         // Everyone's step (and the two before it) falls due while the budget is spent: held, 43 people.
         dueNowKeepingTheBudget(h, Page.Step.EVERYONE);
         awaitState(h, 4);
@@ -1117,18 +1119,18 @@ class DutyTest {
         addLines(PageLines.PRUNE_BATCH + 7, "SAID", old);
         addLines(1, "DIGESTED", now.minus(Duration.ofHours(1)));
         long all = PageLines.PRUNE_BATCH + 8;
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertEquals(all, count("SELECT COUNT(*) FROM duty_lines"), "pruned at start, less than an hour ago");
         clock.fixed = now.plus(Duration.ofMinutes(61));
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertEquals(8, count("SELECT COUNT(*) FROM duty_lines"), "one batch, the oldest");
-        bot.esc().rearm(); // the batch was full: the next sweep goes on
+        bot.esc().sweep(); // the batch was full: the next sweep goes on
         assertEquals(1, count("SELECT COUNT(*) FROM duty_lines"), "the rest of the old ones; the newer one stays");
         addLines(3, "SAID", old);
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertEquals(4, count("SELECT COUNT(*) FROM duty_lines"), "all done less than an hour ago");
         clock.fixed = now.plus(Duration.ofMinutes(122));
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertEquals(1, count("SELECT COUNT(*) FROM duty_lines"));
 
         // An old line summed up in a digest that still waits (its place is down): kept, for an ack to find the digest.
@@ -1143,12 +1145,12 @@ class DutyTest {
         assertTrue(bot.d.outbox().enqueue(opsbot.bot.outbox.Item.of(new Target("irc", "#down"), "pages:99",
                 opsbot.bot.chat.Message.plain("alice: 3 more pages"))));
         clock.fixed = now.plus(Duration.ofMinutes(183));
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertEquals(2, count("SELECT COUNT(*) FROM duty_lines"), "the waiting digest's line stays");
         bot.store.transaction("sent at last", db -> db.createStatement().executeUpdate(
                 "UPDATE outbox SET state='SENT', sent_at=CURRENT_TIMESTAMP WHERE msg_key='pages:99'"));
         clock.fixed = now.plus(Duration.ofMinutes(244));
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertEquals(1, count("SELECT COUNT(*) FROM duty_lines"), "once it is out, it goes");
     }
 
@@ -1177,16 +1179,16 @@ class DutyTest {
         addPages(1, "STOPPED", old, now.minus(Pages.KEEP).plus(Duration.ofMinutes(90))); // stopped inside the retention
         addPages(1, "PAGING", old, null);
         long all = Pages.PRUNE_BATCH + 6;
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertEquals(all, count("SELECT COUNT(*) FROM duty_pages"), "pruned at start, less than an hour ago");
         clock.fixed = now.plus(Duration.ofMinutes(61));
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertEquals(6, count("SELECT COUNT(*) FROM duty_pages"), "one batch, the oldest");
-        bot.esc().rearm(); // the batch was full: the next sweep goes on
+        bot.esc().sweep(); // the batch was full: the next sweep goes on
         assertEquals(2, count("SELECT COUNT(*) FROM duty_pages"), "the rest of the old ones, the DONE one too");
         assertEquals(List.of("PAGING", "STOPPED"), pageStates());
         clock.fixed = now.plus(Duration.ofMinutes(122)); // the newer stopped one is older than the retention now
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertEquals(List.of("PAGING"), pageStates(), "a page still going is never forgotten");
     }
 
@@ -1268,7 +1270,7 @@ class DutyTest {
         });
         assertTrue(bot.schedule.cancel(Escalation.KIND, "P1"));
         assertTrue(bot.schedule.cancel(Escalation.KIND, "P2"));
-        bot.esc().rearm();
+        bot.esc().sweep();
         assertEquals(Optional.of(page(2).nextDue().toEpochMilli()),
                 bot.schedule.next(Escalation.KIND, "P2").map(Instant::toEpochMilli), "page 2 armed all the same");
         assertEquals(Optional.empty(), bot.schedule.next(Escalation.KIND, "P1"));

@@ -59,9 +59,7 @@ class IntakeEndToEndTest {
     void setUp() throws Exception {
         env = new TestEnv();
         storage = Files.createTempDirectory("opsbot-intake-e2e");
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        port = TestEnv.freePort();
         MatrixClient mx = env.matrixUser("alice");
         room = mx.createRoom("intake-" + System.nanoTime(), MatrixRoom.BOT);
         matrix = new MatrixRoom(mx, room);
@@ -118,11 +116,7 @@ class IntakeEndToEndTest {
     private void startBot(int linesPerMinute) throws Exception {
         nick = "inbot" + (++starts);
         Path cfg = config(nick, linesPerMinute);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Dh2.bindAddress=127.0.0.1", "-cp", System.getProperty("java.class.path"),
-                "opsbot.bot.Main", "run", "--config", cfg.toString());
-        pb.redirectErrorStream(true).redirectOutput(storage.resolve(nick + ".log").toFile());
-        bot = pb.start();
+        bot = TestEnv.startBot(cfg, storage.resolve(nick + ".log"));
         started.add(bot);
         alice.awaitLine(l -> l.startsWith(":" + nick + "!") && l.contains(" JOIN ") && l.contains("#ops"), WAIT);
         alice.say("#ops", "!ping");

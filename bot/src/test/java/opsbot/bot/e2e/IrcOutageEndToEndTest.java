@@ -54,9 +54,7 @@ class IrcOutageEndToEndTest {
     void setUp() throws Exception {
         env = new TestEnv();
         storage = Files.createTempDirectory("opsbot-outage-e2e");
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        port = TestEnv.freePort();
         alice = env.user("alice_out", "alice");
         alice.join("#ops");
     }
@@ -97,11 +95,7 @@ class IrcOutageEndToEndTest {
     private void launch() throws Exception {
         nick = "outbot" + (++starts);
         Path cfg = config(nick);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Dh2.bindAddress=127.0.0.1", "-cp", System.getProperty("java.class.path"),
-                "opsbot.bot.Main", "run", "--config", cfg.toString());
-        pb.redirectErrorStream(true).redirectOutput(storage.resolve(nick + ".log").toFile());
-        bot = pb.start();
+        bot = TestEnv.startBot(cfg, storage.resolve(nick + ".log"));
         started.add(bot);
         TestEnv.await("the intake of " + nick + " answering", () -> get("/healthz") != null, WAIT);
     }

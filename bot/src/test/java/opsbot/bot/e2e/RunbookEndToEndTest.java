@@ -123,11 +123,7 @@ class RunbookEndToEndTest {
     private void startBot() throws Exception {
         nick = "rbbot" + (++starts);
         Path cfg = config(nick);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Dh2.bindAddress=127.0.0.1", "-cp", System.getProperty("java.class.path"),
-                "opsbot.bot.Main", "run", "--config", cfg.toString());
-        pb.redirectErrorStream(true).redirectOutput(storage.resolve(nick + ".log").toFile());
-        bot = pb.start();
+        bot = TestEnv.startBot(cfg, storage.resolve(nick + ".log"));
         started.add(bot);
         bob.awaitLine(l -> l.startsWith(":" + nick + "!") && l.contains(" JOIN ") && l.contains("#ops"), WAIT);
         bob.say("#ops", "!ping");

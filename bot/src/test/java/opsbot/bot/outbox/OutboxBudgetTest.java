@@ -388,7 +388,7 @@ class OutboxBudgetTest {
         assertEquals(Map.of("SENT", 11L, "DIGESTED", 40L), states());
         o.close();
         clock.plus(Duration.ofDays(31));
-        assertEquals(51, outbox(net, new Metrics()).pruneRun()); // at start, once the schedule runs (see pruneOn)
+        assertEquals(51, outbox(net, new Metrics()).forgetOld()); // at start, once the schedule runs (see pruneOn)
         assertEquals(Map.of(), states());
     }
 

@@ -213,20 +213,21 @@ class OutboxTest {
         assertEquals(Outbox.PRUNE_BATCH, o.prune(), "one batch, no more");
         long left = Outbox.PRUNE_BATCH + 5 + 2 + 3 + 3 + 4 - Outbox.PRUNE_BATCH;
         assertEquals(left, count("TRUE"));
-        assertEquals(5 + 2 + 4, o.pruneRun(), "a run goes on batch after batch to the end");
+        assertEquals(5 + 2 + 4, o.forgetOld(), "the sweep's first run: the rest");
         assertEquals(3, count("network='fake' AND place='#a'"), "the newer rows stay");
         assertEquals(3, count("network='fake' AND place='#a' AND msg_key LIKE 'new%'"));
         assertEquals(3, count("network='fake' AND place='#b'"), "a target with a row waiting keeps its old rows");
         assertEquals(0, count("network='fake' AND place='#c'"));
-        assertEquals(0, o.pruneRun(), "nothing more");
 
-        clock.now = clock.now.plus(Duration.ofMinutes(2)); // the newer ones are old now
-        assertEquals(3, o.pruneRun());
+        clock.now = clock.now.plus(Duration.ofMinutes(2)); // the newer ones are old now ...
+        assertEquals(0, o.forgetOld(), "... but the last run was not full: the next is an hour later");
+        clock.now = clock.now.plus(Outbox.PRUNE_EVERY);
+        assertEquals(3, o.forgetOld());
         assertEquals(3, count("TRUE"), "only #b's");
     }
 
     @Test
-    void theOutboxPrunesAtStartAndArmsAnHourlyTimer() throws Exception {
+    void theOutboxPrunesAtStartAndArmsItsSweep() throws Exception {
         SetClock clock = new SetClock();
         clock.now = java.time.Instant.now(); // Quartz fires by the real time
         Outbox o = new Outbox(store, n -> null, clock, FAST);
@@ -238,8 +239,8 @@ class OutboxTest {
             o.pruneOn(schedule);
             schedule.start();
             TestWait.until("the old rows forgotten at start", () -> count("TRUE") == 1, T);
-            assertEquals(Optional.of(clock.now.plus(Outbox.PRUNE_EVERY).toEpochMilli()),
-                    schedule.next(Outbox.PRUNE_KIND, "sent").map(java.time.Instant::toEpochMilli), "and every hour");
+            assertEquals(Optional.of(clock.now.plus(Outbox.PRUNE_SWEEP).toEpochMilli()),
+                    schedule.next(Outbox.PRUNE_KIND, "sent").map(java.time.Instant::toEpochMilli), "and its sweep");
         } finally {
             schedule.close();
         }

@@ -104,6 +104,25 @@ public final class TestEnv {
                 + "\"]" + (incidents ? ", incident-rooms: [\"" + room + "\"]" : "") + ", sync-timeout: " + syncTimeout + "}\n";
     }
 
+    /** A loopback port nothing listens on now (for the bot's intake in a test). */
+    public static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /**
+     * The bot as a JVM of its own on the test class path ({@code opsbot run --config config}), its output in
+     * {@code log}: so a test can kill it with SIGKILL ({@link Process#destroyForcibly}) and start it again.
+     */
+    public static Process startBot(Path config, Path log) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-Dh2.bindAddress=127.0.0.1", "-cp", System.getProperty("java.class.path"),
+                "opsbot.bot.Main", "run", "--config", config.toString());
+        pb.redirectErrorStream(true).redirectOutput(log.toFile());
+        return pb.start();
+    }
+
     /** Waits until {@code done}, or fails saying {@code what} did not happen. */
     public static void await(String what, java.util.function.BooleanSupplier done, java.time.Duration max)
             throws InterruptedException {
