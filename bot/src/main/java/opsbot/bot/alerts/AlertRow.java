@@ -1,6 +1,7 @@
 package opsbot.bot.alerts;
 
 import static opsbot.bot.store.Sql.cut;
+import static opsbot.bot.store.Sql.instant;
 import static opsbot.bot.store.Sql.odt;
 import opsbot.bot.alerts.Alert.State;
 import opsbot.config.Severity;
@@ -187,11 +188,6 @@ record AlertRow(long id, String source, String key, State state, Severity severi
     private static Long getLong(ResultSet r, int column) throws SQLException {
         long v = r.getLong(column);
         return r.wasNull() ? null : v;
-    }
-
-    private static Instant instant(ResultSet r, int column) throws SQLException {
-        java.time.OffsetDateTime t = r.getObject(column, java.time.OffsetDateTime.class);
-        return t == null ? null : t.toInstant();
     }
 
     /**

@@ -1,5 +1,6 @@
 package opsbot.bot.duty;
 
+import opsbot.bot.outbox.Digest;
 import opsbot.commands.model.Sanitize;
 
 import java.time.Duration;
@@ -20,7 +21,7 @@ final class PageDigest {
     }
 
     static String text(PageLines.Held h, Duration span, int maxBytes) {
-        String head = h.count() + " more page" + (h.count() == 1 ? "" : "s") + " in " + span(span) + steps(h);
+        String head = h.count() + " more page" + (h.count() == 1 ? "" : "s") + " in " + Digest.span(span) + steps(h);
         List<String> ls = new ArrayList<>();
         long labelled = 0;
         for (PageLines.Labelled l : h.labels()) {
@@ -61,11 +62,5 @@ final class PageDigest {
         if (s[2] > 0) parts.add(s[2] + " repeated");
         if (s[3] + s[4] > 0) parts.add((s[3] + s[4]) + " escalated");
         return parts.isEmpty() ? "" : " (" + String.join(", ", parts) + ")";
-    }
-
-    /** {@code 58s}, {@code 3m}: the time the held steps waited, rounded up. */
-    static String span(Duration d) {
-        long s = Math.max(1, (d.toMillis() + 999) / 1000);
-        return s < 120 ? s + "s" : ((s + 59) / 60) + "m";
     }
 }

@@ -154,7 +154,8 @@ final class Pages {
     /**
      * Forgets pages finished more than {@link #KEEP} ago, at most {@link #PRUNE_BATCH}, oldest first: STOPPED ones by
      * when they stopped, DONE ones (every step said, never acknowledged) by when they opened (their last step was
-     * minutes later), once their alert is resolved or gone: the ack of an alert still open reads its DONE pages. A page with a step still HELD for a digest stays until the digest said it. What else names a page: its
+     * minutes later), once their alert is resolved or gone: the ack of an alert still open reads its DONE pages. A
+     * page with a step still HELD for a digest stays until the digest said it. What else names a page: its
      * lines' {@code duty_lines.page_id} (pruned after a day, {@link PageLines#KEEP}; the digest withdrawal joins them
      * to the pages, and a line whose page is gone simply matches nothing), and the outbox keys of its steps
      * ({@code page:12:2}), kept a month by the outbox. Neither can be taken for another page's: ids come from an

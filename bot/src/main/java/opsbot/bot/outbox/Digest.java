@@ -14,7 +14,7 @@ import java.util.stream.Collectors;
  * {@code backup: 214 more errors in 60s; top: imap3 ×200, imap5 ×14; !alerts}: by group (the biggest first),
  * severities named, the labels seen most often. Always within {@code maxBytes} (UTF-8), so it is one IRC line.
  */
-final class Digest {
+public final class Digest {
     /** Where the whole story is (the alerts package's command). */
     static final String HINT = "!alerts";
     /** The digest's own size: below IRC's room for the text of one line to a channel with a name of up to 46 bytes. */
@@ -100,8 +100,8 @@ final class Digest {
                 .collect(Collectors.joining(", "));
     }
 
-    /** "60s", "5m", "3h": the time the digest covers, rounded up to its unit. */
-    static String span(Duration d) {
+    /** "60s", "5m", "3h": the time the digest covers, rounded up to its unit (duty's page digest says it too). */
+    public static String span(Duration d) {
         long s = Math.max(1, (d.toMillis() + 999) / 1000);
         if (s < 120) return s + "s";
         long m = (s + 59) / 60;

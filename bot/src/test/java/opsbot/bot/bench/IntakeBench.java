@@ -52,6 +52,8 @@ public final class IntakeBench {
     /** The paced storm before the full-speed one: this many events at this many a second in all. */
     private static final int PACED_EVENTS = Integer.getInteger("bench.paced-events", 20_000);
     private static final int PACED_RATE = Integer.getInteger("bench.paced-rate", 200);
+    /** Prints when the slow answers (over 50 ms) were due, second by second (for finding a stall). */
+    private static final boolean TIMELINE = Boolean.getBoolean("bench.timeline");
 
     public static void main(String[] args) throws Exception {
         TestEnv env = new TestEnv();
@@ -187,8 +189,7 @@ public final class IntakeBench {
     private static Storm storm(URI uri, int events, int from, int rate) throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
         AtomicLong accepted = new AtomicLong(), refused = new AtomicLong(), failed = new AtomicLong();
-        ConcurrentLinkedQueue<Long> latNs = new ConcurrentLinkedQueue<>();
-        java.util.concurrent.ConcurrentHashMap<Long, Long> dueNs = new java.util.concurrent.ConcurrentHashMap<>();
+        ConcurrentLinkedQueue<long[]> answers = new ConcurrentLinkedQueue<>(); // {due or sent, latency} in ns
         long t0 = System.nanoTime();
         List<Thread> senders = new ArrayList<>();
         for (int s = 0; s < SENDERS; s++) {
@@ -214,8 +215,7 @@ public final class IntakeBench {
                     }
                     try {
                         int code = http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
-                        latNs.add(System.nanoTime() - a);
-                        if (Boolean.getBoolean("bench.timeline")) dueNs.put(a, System.nanoTime() - a);
+                        answers.add(new long[]{a, System.nanoTime() - a});
                         if (code / 100 == 2) accepted.incrementAndGet();
                         else refused.incrementAndGet();
                     } catch (Exception e) {
@@ -226,15 +226,15 @@ public final class IntakeBench {
         }
         for (Thread t : senders) t.join();
         double secs = (System.nanoTime() - t0) / 1e9;
-        if (Boolean.getBoolean("bench.timeline")) {
+        if (TIMELINE) {
             // when the slow answers were due (for finding a stall): seconds into the storm, how many over 50 ms
             java.util.TreeMap<Long, Integer> slow = new java.util.TreeMap<>();
-            dueNs.forEach((due, lat) -> {
-                if (lat > 50_000_000L) slow.merge((due - t0) / 1_000_000_000L, 1, Integer::sum);
-            });
+            for (long[] x : answers) {
+                if (x[1] > 50_000_000L) slow.merge((x[0] - t0) / 1_000_000_000L, 1, Integer::sum);
+            }
             System.out.println("slow answers (> 50 ms) by second of the storm: " + slow);
         }
-        return new Storm(accepted.get(), refused.get(), failed.get(), secs, latNs.stream().map(n -> n / 1e6).toList());
+        return new Storm(accepted.get(), refused.get(), failed.get(), secs, answers.stream().map(x -> x[1] / 1e6).toList());
     }
 
     private static long stored(OpsbotConfig cfg) {
