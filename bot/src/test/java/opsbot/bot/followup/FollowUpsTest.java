@@ -177,7 +177,7 @@ class FollowUpsTest {
         start(true);
         Incident inc = bot.d.incidents().open("compute4 froze", new Actor("bob", "irc", "#ops"));
         say("alice", "!remind 1h check compute4");
-        assertTrue(lastReply().matches("#ops F1 at \\d\\d:\\d\\d Europe/Oslo, \\d\\d:\\d\\d UTC: check compute4 \\(logged into INC-\\d+ then\\)"),
+        assertTrue(lastReply().matches("#ops F1 at (\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d Europe/Oslo, (\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d UTC: check compute4 \\(logged into INC-\\d+ then\\)"),
                 lastReply());
         nicks.put("alice", "alice_phone"); // she changed nick meanwhile
         // Another incident is active by the time it fires: the reminder still goes into the one active when asked.
