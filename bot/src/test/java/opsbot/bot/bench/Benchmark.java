@@ -34,22 +34,25 @@ import java.util.Locale;
  * </ul>
  * The bot runs as its own process from {@code bot/target/opsbot.jar}, started by the {@code ./opsbot} launcher
  * (its JVM options and environment).
- * Usage: testenv/bench.sh
+ * Usage: testenv/bench.sh. With {@code -Dbench.only=irc} only the IRC {@code !ping} part runs (no Matrix room,
+ * no SSH rows): for working on the IRC connection without holding the machine for the whole run.
  */
 public final class Benchmark {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String NICK = "benchbot";
 
     public static void main(String[] args) throws Exception {
+        boolean ircOnly = "irc".equals(System.getProperty("bench.only"));
         TestEnv env = new TestEnv();
         Path jar = env.root.resolve("bot/target/opsbot.jar");
         if (!Files.exists(jar)) throw new IllegalStateException("build first: mvn package (" + jar + ")");
         Path dir = Files.createTempDirectory("opsbot-bench");
         Path cfg = dir.resolve("opsbot.yml");
-        MatrixClient malice = env.matrixUser("alice"), mdave = env.matrixUser("dave");
-        String room = malice.createRoom("bench-" + System.nanoTime(), MatrixRoom.BOT, "@dave:localhost");
-        mdave.join(room);
-        Files.writeString(cfg, env.yamlWithMatrix(dir, NICK, room, true, "30s").replace("rate-limit: 50", "rate-limit: 1000")
+        MatrixClient malice = ircOnly ? null : env.matrixUser("alice"), mdave = ircOnly ? null : env.matrixUser("dave");
+        String room = ircOnly ? null : malice.createRoom("bench-" + System.nanoTime(), MatrixRoom.BOT, "@dave:localhost");
+        if (!ircOnly) mdave.join(room);
+        Files.writeString(cfg, (ircOnly ? env.yaml(dir, "localhost", NICK) : env.yamlWithMatrix(dir, NICK, room, true, "30s"))
+                .replace("rate-limit: 50", "rate-limit: 1000")
                 .replace("max-parallel: 8", "max-parallel: 8\n  commands-per-minute: 10000")); // 100s of commands from alice
 
         IrcUser alice = env.user("alice_bench", "alice");
@@ -89,6 +92,11 @@ public final class Benchmark {
                 relayIdle.add(relay(alice, bob, i));
             }
             bob.close();
+            if (ircOnly) {
+                System.out.println("opsbot benchmark, IRC !ping only (loopback: InspIRCd 3 + TLS)");
+                pingRows(ping, relay, pingIdle, relayIdle);
+                return;
+            }
             // The reply is two lines, written to the IRC server as two TCP segments about 1 ms apart. The server
             // relays them to alice with Nagle's algorithm on: the second waits for her ACK of the first, and
             // while it is unacknowledged (her delayed ACK, up to 40 ms) the NEXT reply's first line waits too.
@@ -181,13 +189,7 @@ public final class Benchmark {
                     median(cmd) / median(master), pct(cmd, 99) / median(master));
             System.out.printf(Locale.ROOT, "  ratio executor alone/ControlMaster: median %.2f, p99 %.2f%n",
                     median(direct) / median(master), pct(direct, 99) / median(master));
-            row("!ping round trip, back to back", ping);
-            row("  floor: the IRC server relaying a line there and back", relay);
-            share("  opsbot's own share (ping minus relay), back to back", ping, relay);
-            row("!ping round trip, one every 25 ms (idle CPUs between)", pingIdle);
-            row("  floor: the same relay, one every 25 ms", relayIdle);
-            share("  opsbot's own share (ping minus relay), one every 25 ms", pingIdle, relayIdle);
-            System.out.printf(Locale.ROOT, "  target: opsbot's own share <= 1 ms (median)%n");
+            pingRows(ping, relay, pingIdle, relayIdle);
             row("Matrix !ping round trip (send -> reply in the sender's sync)", mping);
             row("  floor: the homeserver relaying alice -> dave -> alice", mrelay);
             System.out.printf(Locale.ROOT, "  target: median <= 85 ms%n");
@@ -202,6 +204,16 @@ public final class Benchmark {
             alice.close();
             env.clearCalls();
         }
+    }
+
+    private static void pingRows(List<Double> ping, List<Double> relay, List<Double> pingIdle, List<Double> relayIdle) {
+        row("!ping round trip, back to back", ping);
+        row("  floor: the IRC server relaying a line there and back", relay);
+        share("  opsbot's own share (ping minus relay), back to back", ping, relay);
+        row("!ping round trip, one every 25 ms (idle CPUs between)", pingIdle);
+        row("  floor: the same relay, one every 25 ms", relayIdle);
+        share("  opsbot's own share (ping minus relay), one every 25 ms", pingIdle, relayIdle);
+        System.out.printf(Locale.ROOT, "  target: opsbot's own share <= 1 ms (median)%n");
     }
 
     /** alice's Matrix client: sends, and long-polls her sync for the bot's answer; arrival times as seen there. */
