@@ -75,6 +75,7 @@ public final class IrcNetwork implements ChatNetwork {
     private final IrcConfig cfg;
     private final String prefix;
     private final Client client;
+    private final SocketNetworkHandler network;
     private final Set<String> joined = ConcurrentHashMap.newKeySet();
     /** Joined channels whose users (and accounts) the server has told since the join: nameOf can find people. */
     private final Set<String> usersKnown = ConcurrentHashMap.newKeySet();
@@ -106,16 +107,27 @@ public final class IrcNetwork implements ChatNetwork {
 
     /** With a shorter registration wait, for tests. */
     IrcNetwork(IrcConfig cfg, Duration registrationWait) {
-        this(cfg, registrationWait, "!");
+        this(cfg, registrationWait, SocketConnection.Timeouts.DEFAULT);
+    }
+
+    /** With a shorter registration wait and the connection's own timeouts, for tests. */
+    IrcNetwork(IrcConfig cfg, Duration registrationWait, SocketConnection.Timeouts timeouts) {
+        this(cfg, registrationWait, "!", timeouts);
     }
 
     private IrcNetwork(IrcConfig cfg, Duration registrationWait, String prefix) {
+        this(cfg, registrationWait, prefix, SocketConnection.Timeouts.DEFAULT);
+    }
+
+    private IrcNetwork(IrcConfig cfg, Duration registrationWait, String prefix, SocketConnection.Timeouts timeouts) {
         this.cfg = cfg;
         this.prefix = prefix;
         this.registrationWait = registrationWait;
+        this.network = new SocketNetworkHandler(timeouts, this::onLineRead);
         Client.Builder b = Client.builder()
                 .nick(cfg.nick()).user(cfg.nick()).realName("opsbot")
-                .management().messageSendingQueueSupplier(c -> paced = new PacedSender(cfg.rateLimit())).then()
+                .management().networkHandler(network)
+                .messageSendingQueueSupplier(c -> paced = new PacedSender(cfg.rateLimit(), network::write)).then()
                 .listeners().exception(e -> log.warn("irc: {}", Sanitize.forLog(e.toString(), 1000))).then();
         Client.Builder.Server s = b.server().host(cfg.server())
                 .port(cfg.port(), cfg.tls() ? Client.Builder.Server.SecurityType.SECURE
@@ -244,20 +256,17 @@ public final class IrcNetwork implements ChatNetwork {
         }
         PacedSender out = paced;
         int budget = IrcLines.budget(target);
-        int n = 0, dropped = 0;
+        List<String> raws = new java.util.ArrayList<>();
         for (String line : lines) {
             // Chat text must never smuggle a second IRC command.
             String safe = line.replaceAll("[\\r\\n\\x00]", " ");
             for (String part : IrcLines.split(safe, budget)) {
-                String raw = "PRIVMSG " + target + " :" + (part.isEmpty() ? " " : part);
-                if (n < URGENT_LINES) {
-                    out.queue(raw);
-                } else if (!out.queueBulk(raw)) {
-                    dropped++;
-                }
-                n++;
+                raws.add("PRIVMSG " + target + " :" + (part.isEmpty() ? " " : part));
             }
         }
+        // One call for the whole reply: the lines the rate limit allows now go out in one write (one TCP segment
+        // where they fit), so that the server does not relay the second line behind the reader's delayed ACK.
+        int dropped = out.queueReply(raws, URGENT_LINES);
         if (dropped > 0) {
             log.warn("irc: send queue full; {} lines to {} not sent", dropped, target);
             out.queue("PRIVMSG " + target + " :(the last " + dropped + " lines of this output were not sent: too much"
@@ -326,12 +335,31 @@ public final class IrcNetwork implements ChatNetwork {
         return client.getCapabilityManager().getCapability(capability).isPresent();
     }
 
+    /**
+     * On the connection's reader thread, before Kitteh sees the line: a message that carries the server's
+     * {@code account} tag ({@link TaggedMessage}) needs nothing Kitteh knows to say who sent it, so it is handed
+     * to the dispatcher's lanes from here, one thread hand-off sooner than through Kitteh's events (its input
+     * thread). Kitteh still gets the line for its own state; {@link #deliver} leaves exactly these lines alone,
+     * as it asks the same pure function about the same line. Order: one person's lines (one account, one place)
+     * are all tagged and all come this way, in the order read; a line without the tag is from another identity
+     * (anonymous, a nick), a lane of its own either way. Nothing slow happens here: a lane takes the line or
+     * answers "busy" off this thread.
+     */
+    private void onLineRead(String line) {
+        Consumer<Inbound> in = inbox;
+        TaggedMessage m = in == null ? null : TaggedMessage.parse(line);
+        if (m == null || m.nick().equalsIgnoreCase(client.getNick())) {
+            return;
+        }
+        in.accept(new Inbound(name(), m.channel(), m.nick(), Identity.irc(name(), m.nick(), m.account()), m.text()));
+    }
+
     /** On Kitteh's input thread: establishes who said it, and hands the line on without waiting. */
     private void deliver(ServerMessageEvent e, User user, String channel, String text) {
         Consumer<Inbound> in = inbox;
         String nick = user.getNick();
-        if (in == null || nick.equalsIgnoreCase(client.getNick())) {
-            return;
+        if (in == null || nick.equalsIgnoreCase(client.getNick()) || TaggedMessage.parse(e.getSource().getMessage()) != null) {
+            return; // not for us, or already handed on by the reader thread (onLineRead)
         }
         if (enabled(CapabilityManager.Defaults.ACCOUNT_TAG)) {
             // The server vouches per message: no tag means not logged in.
@@ -546,5 +574,6 @@ public final class IrcNetwork implements ChatNetwork {
     public void close() {
         upkeep.shutdownNow();
         client.shutdown("opsbot stopping");
+        network.stop();
     }
 }

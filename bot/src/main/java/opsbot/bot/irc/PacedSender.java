@@ -5,6 +5,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -30,6 +32,13 @@ import java.util.function.LongSupplier;
  *
  * <p>Lines wait while the connection is down and go out once it is up. Both classes are bounded: a line
  * that does not fit is refused ({@link #queueBulk} says so, for the caller to tell the reader).
+ *
+ * <p>Written straight to the connection: with a {@code direct} writer (opsbot's {@link SocketNetworkHandler})
+ * the lines the bucket allows are written on the caller's thread, all that are ready in one write, instead of
+ * being handed to Kitteh's immediate sender (a thread of its own, which wakes for every line). Kitteh's own
+ * immediate lines (registration, PONG) still go through that sender; no protocol step of Kitteh's depends on
+ * the order between the two once registered, and before that nothing is sent from here (Kitteh starts this
+ * queue when registration is done).
  */
 final class PacedSender implements MessageSendingQueue {
     private static final Logger log = LoggerFactory.getLogger(PacedSender.class);
@@ -48,6 +57,8 @@ final class PacedSender implements MessageSendingQueue {
         t.setDaemon(true);
         return t;
     });
+    /** Writes several lines in one write on the caller's thread, or throws; null: each line to Kitteh's consumer. */
+    private final Consumer<List<String>> direct;
     private Consumer<String> consumer;
     private boolean paused = true;
     private boolean drainScheduled;
@@ -61,6 +72,12 @@ final class PacedSender implements MessageSendingQueue {
 
     /** With the clock the bucket refills by (tests: one that moves only when told). */
     PacedSender(double rate, int maxUrgent, int maxBulk, LongSupplier nanos) {
+        this(rate, maxUrgent, maxBulk, nanos, null);
+    }
+
+    /** Writing through {@code direct} once Kitteh begins sending (see above). */
+    PacedSender(double rate, int maxUrgent, int maxBulk, LongSupplier nanos, Consumer<List<String>> direct) {
+        this.direct = direct;
         this.nanos = nanos;
         this.last = nanos.getAsLong();
         this.rate = rate;
@@ -71,7 +88,11 @@ final class PacedSender implements MessageSendingQueue {
     }
 
     PacedSender(double rate) {
-        this(rate, 1000, 500);
+        this(rate, null);
+    }
+
+    PacedSender(double rate, Consumer<List<String>> direct) {
+        this(rate, 1000, 500, System::nanoTime, direct);
     }
 
     /** An urgent line (this is what Kitteh calls for every line it sends). */
@@ -89,7 +110,7 @@ final class PacedSender implements MessageSendingQueue {
 
     /**
      * An urgent line whose sender must know it reached the connection (the outbox marks a row sent only then):
-     * the future completes once the line was handed to Kitteh's writer, fails if that write failed or the queue
+     * the future completes once the line was written to the connection (or handed to Kitteh's writer), fails if that write failed or the queue
      * shut down, and fails at once when the urgent queue is full. See {@link #withdraw} for giving up on it.
      */
     synchronized CompletableFuture<Void> queueTracked(String line) {
@@ -112,6 +133,29 @@ final class PacedSender implements MessageSendingQueue {
         return waiting;
     }
 
+    /**
+     * One reply: its first {@code urgent} lines urgent, the rest bulk, sent together (in one write where the
+     * bucket allows them all). Returns how many bulk lines did not fit and were not queued.
+     */
+    synchronized int queueReply(List<String> lines, int urgentLines) {
+        int dropped = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            if (i < urgentLines) {
+                if (urgent.size() >= maxUrgent) {
+                    dropped++;
+                    continue;
+                }
+                urgent.add(lines.get(i));
+            } else if (bulk.size() >= maxBulk) {
+                dropped++;
+            } else {
+                bulk.add(lines.get(i));
+            }
+        }
+        drain();
+        return dropped;
+    }
+
     /** A bulk line: goes after every urgent line. False (and not queued) when the bulk queue is full. */
     synchronized boolean queueBulk(String message) {
         if (bulk.size() >= maxBulk) {
@@ -130,22 +174,38 @@ final class PacedSender implements MessageSendingQueue {
         long now = nanos.getAsLong();
         tokens = Math.min(burst, tokens + (now - last) / 1e9 * rate);
         last = now;
+        List<String> ready = new ArrayList<>();
         while (tokens >= 1 && !(urgent.isEmpty() && bulk.isEmpty())) {
             tokens -= 1;
-            String line = urgent.isEmpty() ? bulk.poll() : urgent.poll();
-            CompletableFuture<Void> f = tracked.remove(line);
-            try {
-                consumer.accept(line);
-                if (f != null) f.complete(null);
-            } catch (RuntimeException e) {
-                log.warn("irc: write failed: {}", e.toString()); // must not break the caller's command
-                if (f != null) f.completeExceptionally(e);
+            ready.add(urgent.isEmpty() ? bulk.poll() : urgent.poll());
+        }
+        if (direct != null && !ready.isEmpty()) {
+            write(ready, () -> direct.accept(ready));
+        } else {
+            for (String line : ready) {
+                write(List.of(line), () -> consumer.accept(line));
             }
         }
         if (!(urgent.isEmpty() && bulk.isEmpty()) && !drainScheduled) {
             drainScheduled = true;
             long waitMicros = (long) Math.ceil((1 - tokens) / rate * 1e6);
             timer.schedule(this::timed, Math.max(1, waitMicros), TimeUnit.MICROSECONDS);
+        }
+    }
+
+    /** Writes, and tells the writers of tracked lines whether it worked. A failure must not break the caller's command. */
+    private void write(List<String> lines, Runnable how) {
+        RuntimeException failed = null;
+        try {
+            how.run();
+        } catch (RuntimeException e) {
+            log.warn("irc: write failed: {}", e.toString());
+            failed = e;
+        }
+        for (String line : lines) {
+            CompletableFuture<Void> f = tracked.remove(line);
+            if (f != null && failed == null) f.complete(null);
+            else if (f != null) f.completeExceptionally(failed);
         }
     }
 

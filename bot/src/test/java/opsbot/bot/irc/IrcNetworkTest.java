@@ -15,7 +15,10 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -47,10 +50,14 @@ class IrcNetworkTest {
     }
 
     private IrcNetwork start(Duration registrationWait) {
+        return start(registrationWait, SocketConnection.Timeouts.DEFAULT, heard::add);
+    }
+
+    private IrcNetwork start(Duration registrationWait, SocketConnection.Timeouts timeouts, Consumer<Inbound> inbox) {
         IrcConfig cfg = new IrcConfig("127.0.0.1", ircd.port(), false, null, null, "opsbot",
                 new IrcConfig.Sasl("opsbot", "secret"), List.of("#ops"), 100.0, Duration.ofMillis(400), List.of());
-        irc = new IrcNetwork(cfg, registrationWait);
-        irc.start(heard::add);
+        irc = new IrcNetwork(cfg, registrationWait, timeouts);
+        irc.start(inbox);
         return irc;
     }
 
@@ -282,5 +289,78 @@ class IrcNetworkTest {
         ircd.expect(l -> l.equals("PRIVMSG #ops :a  QUIT :x"), T);
         irc.send("#ops bad", List.of("x"));
         assertTrue(logSays("not sending to an invalid target"));
+    }
+
+    // --- the connection (SocketConnection) ---------------------------------------------------------------
+
+    /**
+     * A line with the server's account tag is handed on by the connection's reader thread, without waiting for
+     * Kitteh's input thread, exactly once, and one person's lines keep their order; a line without the tag
+     * still goes through Kitteh's events (and its identity rules).
+     */
+    @Test
+    void taggedLinesAreHandedOnByTheReaderOnceAndInOrderOthersByKitteh() throws Exception {
+        ircd.caps = "sasl=PLAIN account-tag message-tags";
+        List<String> threads = new CopyOnWriteArrayList<>();
+        start(T, SocketConnection.Timeouts.DEFAULT, in -> {
+            threads.add(Thread.currentThread().getName());
+            heard.add(in);
+        });
+        joined();
+        for (int i = 0; i < 50; i++) ircd.send("@account=alice :alice_!a@good PRIVMSG #ops :!say " + i);
+        ircd.send(":mallory!m@evil PRIVMSG #ops :!whoami");
+        ircd.send("@account=bob :bob!b@h PRIVMSG opsbot :!whoami");
+        // Kitteh's thread works on lines in the order read: once it hands on this one, it has seen all the above,
+        // so a line it handed on a second time would be here by now.
+        ircd.send(":zed!z@h PRIVMSG #ops :end");
+        List<Inbound> got = new ArrayList<>();
+        for (Inbound in = next(); !in.text().equals("end"); in = next()) got.add(in);
+        assertEquals(52, got.size(), "each line handed on once: " + got);
+        List<Inbound> alice = got.stream().filter(in -> "alice".equals(in.account())).toList();
+        for (int i = 0; i < 50; i++) {
+            assertEquals("!say " + i, alice.get(i).text());
+            assertEquals("#ops", alice.get(i).channel());
+            assertEquals("alice_", alice.get(i).nick());
+        }
+        Inbound bob = got.stream().filter(in -> in.nick().equals("bob")).findFirst().orElseThrow();
+        assertEquals("bob", bob.account());
+        assertTrue(bob.isPrivate());
+        Inbound mallory = got.stream().filter(in -> in.nick().equals("mallory")).findFirst().orElseThrow();
+        assertNull(mallory.account(), "no tag: anonymous, whatever the nick");
+        assertEquals(51, threads.stream().filter("irc-reader"::equals).count(), "the tagged lines, on the reader: " + threads);
+    }
+
+    @Test
+    void aLineOverTheLimitIsSkippedAndTheConnectionGoesOn() throws Exception {
+        ircd.caps = "sasl=PLAIN account-tag";
+        start(T);
+        joined();
+        ircd.send("@account=alice :alice!a@h PRIVMSG #ops :" + "x".repeat(10_000));
+        ircd.send("@account=alice :alice!a@h PRIVMSG #ops :!ping");
+        assertEquals("!ping", next().text());
+        assertEquals(1, ircd.connections.get(), "still the first connection");
+        assertTrue(logSays("a line over 9001 bytes"), logged.list.toString());
+    }
+
+    @Test
+    void aServerThatFallsSilentIsLeftWithAQuitAndConnectedAgain() throws Exception {
+        Duration s5 = Duration.ofSeconds(5);
+        start(T, new SocketConnection.Timeouts(s5, s5, Duration.ofSeconds(2), s5, Duration.ofMinutes(1)), heard::add);
+        joined();
+        await("a second connection", () -> ircd.connections.get() >= 2);
+        assertTrue(logSays("nothing heard from the server for 2 s"), logged.list.toString());
+        assertTrue(ircd.heard.stream().anyMatch(l -> l.startsWith("QUIT")), "said QUIT: " + ircd.heard);
+    }
+
+    @Test
+    void aDroppedConnectionIsMadeAgainAndRepliesGoOutOnTheNewOne() throws Exception {
+        start(T);
+        joined();
+        ircd.kick();
+        await("a second connection", () -> ircd.connections.get() >= 2);
+        await("joined again", () -> ircd.heard.stream().filter("JOIN #ops"::equals).count() >= 2 && irc.isJoined("#ops"));
+        irc.send("#ops", List.of("back", "again"));
+        ircd.expect(l -> l.equals("PRIVMSG #ops :back"), T);
+        ircd.expect(l -> l.equals("PRIVMSG #ops :again"), T);
     }
 }

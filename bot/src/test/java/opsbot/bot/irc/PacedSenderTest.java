@@ -115,4 +115,33 @@ class PacedSenderTest {
         s.queue("u0");
         assertEquals(List.of("u0", "b0", "b1"), List.copyOf(s.shutdown()));
     }
+
+    /** With opsbot's own connection: what the bucket allows of a reply is one write, on the caller's thread. */
+    @Test
+    void aReplyGoesOutInOneWriteAsFarAsTheBucketAllows() throws Exception {
+        List<List<String>> writes = new CopyOnWriteArrayList<>();
+        PacedSender s = new PacedSender(3, 1000, 2, now::get, writes::add); // 3 lines/s, burst 3, two bulk lines may wait
+        s.queue("PING early");
+        assertTrue(writes.isEmpty(), "nothing before Kitteh begins sending");
+        s.beginSending(line -> fail("written through Kitteh's sender instead of directly: " + line));
+        assertEquals(List.of(List.of("PING early")), writes);
+        assertEquals(0, s.queueReply(List.of("a", "b", "c"), 2));
+        assertEquals(List.of("a", "b"), writes.get(1), "two tokens left: two lines, in one write");
+        assertEquals(1, s.queueReply(List.of("d", "e"), 0), "c waits in the bulk queue, which holds two lines: e is refused");
+        now.addAndGet(1_000_000_000L);
+        await("the rest", () -> writes.size() == 3);
+        assertEquals(List.of("c", "d"), writes.get(2), "the rest of the first reply, then the second's, in order and together");
+        s.shutdown();
+    }
+
+    @Test
+    void aFailedDirectWriteFailsTheTrackedLinesInIt() {
+        PacedSender s = new PacedSender(10, 1000, 500, now::get, lines -> {
+            throw new IllegalStateException("not connected");
+        });
+        s.beginSending(line -> { });
+        var f = s.queueTracked("PRIVMSG #incidents :entry");
+        assertTrue(f.isCompletedExceptionally(), "the outbox must not mark it sent");
+        s.shutdown();
+    }
 }

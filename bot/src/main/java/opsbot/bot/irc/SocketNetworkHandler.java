@@ -1,0 +1,121 @@
+package opsbot.bot.irc;
+
+import org.kitteh.irc.client.library.Client;
+import org.kitteh.irc.client.library.defaults.feature.network.JavaResolver;
+import org.kitteh.irc.client.library.feature.network.ClientConnection;
+import org.kitteh.irc.client.library.feature.network.NetworkHandler;
+import org.kitteh.irc.client.library.feature.network.Resolver;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Kitteh's network handler (its public extension point {@code Client.Builder.management().networkHandler}), as
+ * opsbot connects: one {@link SocketConnection} at a time for one client, a blocking socket read by a thread of
+ * its own, written synchronously by whoever sends. Kitteh's own handler runs Netty, whose event loop is one
+ * more thread every line in and every line out passes through; on a small VM each such hand-off costs most
+ * of a millisecond of a chat round trip.
+ *
+ * <p>One timer thread for the handler's few timed jobs: the reconnect Kitteh asks for after a connection
+ * ended, the keepalive PING, and each connection's idle and stuck-write checks.
+ */
+final class SocketNetworkHandler implements NetworkHandler {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SocketNetworkHandler.class);
+    /** Kitteh's: the longest line read, without CRLF (8703 is the limit with IRCv3's message tags). */
+    static final int MAX_LINE = 9001;
+
+    private final SocketConnection.Timeouts timeouts;
+    private final Consumer<String> lineHook;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "irc-connection-timer");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Resolver resolver = new JavaResolver();
+    private volatile SocketConnection current;
+
+    /**
+     * @param lineHook sees every line read, on the reader thread, before Kitteh does (see {@link IrcNetwork});
+     *                 it must return at once
+     */
+    SocketNetworkHandler(SocketConnection.Timeouts timeouts, Consumer<String> lineHook) {
+        this.timeouts = timeouts;
+        this.lineHook = lineHook;
+    }
+
+    @Override
+    public synchronized ClientConnection connect(Client.WithManagement client) {
+        SocketConnection c = new SocketConnection(client, this, timeouts);
+        current = c;
+        c.start();
+        return c;
+    }
+
+    /**
+     * Writes lines on the current connection, in one write, on the caller's thread: what {@link PacedSender}
+     * sends through. Throws when there is no open connection (the lines are not sent).
+     */
+    void write(List<String> lines) {
+        SocketConnection c = current;
+        if (c == null) {
+            throw new IllegalStateException("not connected");
+        }
+        c.write(lines);
+    }
+
+    /** The hook must not end the read loop: whatever it throws is logged, and the line still goes to Kitteh. */
+    void lineRead(String line) {
+        try {
+            lineHook.accept(line);
+        } catch (RuntimeException e) {
+            log.error("irc: handling a line on the reader thread failed", e);
+        }
+    }
+
+    void reconnectLater(Client.WithManagement client, int delayMillis) {
+        schedule(() -> {
+            try {
+                client.connect();
+            } catch (RuntimeException e) { // e.g. shut down meanwhile
+                client.getExceptionListener().queue(e);
+            }
+        }, Duration.ofMillis(Math.max(0, delayMillis)));
+    }
+
+    ScheduledFuture<?> schedule(Runnable job, Duration delay) {
+        try {
+            return timer.schedule(job, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            return null;
+        }
+    }
+
+    ScheduledFuture<?> every(Runnable job, Duration period) {
+        try {
+            return timer.scheduleWithFixedDelay(job, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            return null;
+        }
+    }
+
+    /** The client shut down for good: no more reconnects or timed jobs. */
+    void stop() {
+        timer.shutdownNow();
+    }
+
+    @Override
+    public Resolver getResolver() {
+        return resolver;
+    }
+
+    @Override
+    public void setResolver(Resolver resolver) {
+        this.resolver = Objects.requireNonNull(resolver, "resolver");
+    }
+}
