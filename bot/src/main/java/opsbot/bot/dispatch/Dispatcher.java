@@ -442,11 +442,27 @@ public final class Dispatcher implements AutoCloseable {
             }).orElse(List.of("nothing pending for you here"));
             default -> extensionBuiltin(r);
         };
+        if (lines != null && ANSWER_FIRST.contains(b)) {
+            // An answer that changes nothing goes out before its audit row: the row's durable commit (most of a
+            // millisecond) need not hold up a !ping. It is still written here, on this person's lane, before
+            // their next line is handled.
+            networks.reply(in, pager.page(key, lines));
+            try {
+                store.record(attempt(in, caller, b.word, "ran", null, null));
+            } catch (RuntimeException e) { // answered already: no "nothing was run" after it
+                log.error("cannot record {} by {} on {}", b.word, logSafe(in.nick()), in.network(), e);
+            }
+            return;
+        }
         store.record(attempt(in, caller, b.word, "ran", null, null));
         if (lines != null) {
             networks.reply(in, b == Builtin.MORE ? lines : pager.page(key, lines));
         }
     }
+
+    /** Built-ins whose answer changes nothing, so it may be sent before the attempt is recorded. */
+    private static final java.util.Set<Builtin> ANSWER_FIRST = java.util.EnumSet.of(Builtin.PING, Builtin.HELP,
+            Builtin.HOSTS, Builtin.WHOAMI);
 
     /** A built-in an extension answers; one line when none does (the feature is not part of this bot). */
     private List<String> extensionBuiltin(Request r) {

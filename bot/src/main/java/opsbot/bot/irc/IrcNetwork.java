@@ -44,8 +44,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * IRC through KittehIRCClientLib, with its public API only: TLS with hostname verification (Netty 4.2),
- * SASL PLAIN, reconnect with capped exponential backoff forever, paced output.
+ * IRC through KittehIRCClientLib, with its public API only: SASL PLAIN, reconnect with capped exponential
+ * backoff forever, paced output. The connection is opsbot's own ({@link SocketNetworkHandler}, through Kitteh's
+ * {@code NetworkHandler} extension point): TLS with hostname verification (the JDK's), no Netty.
  *
  * <p>Login first: with SASL configured the bot joins no channel until the server says it is logged in to
  * services. A login that fails, is refused, or cannot even be tried (the server offers no SASL, as while
@@ -58,8 +59,15 @@ import java.util.function.Consumer;
  * {@code account-notify} keeps it current; otherwise the server is asked with WHOIS, and the answer is bound
  * to the line that asked (see {@link WhoisGate}). No account means anonymous, whatever the nick.
  *
- * <p>Threads: chat lines reach opsbot through Kitteh's events, on Kitteh's input thread, and are handed on
- * at once (the dispatcher's lanes): nothing slow ever runs on the thread that reads the connection.
+ * <p>Threads: the connection's reader thread reads each line and gives it to Kitteh (its input thread keeps
+ * Kitteh's state and fires its events). A message with the server's {@code account} tag is handed to the
+ * dispatcher's lanes by the reader thread itself ({@link #onLineRead}); every other message reaches opsbot
+ * through Kitteh's events, on Kitteh's input thread, and is handed on there. Either way nothing slow runs on
+ * a thread that reads: a lane (a virtual thread per person and place) works on the line. A reply is written
+ * by the lane itself, synchronously, all lines the rate limit allows in one write ({@link PacedSender}). So a
+ * {@code !ping} from a logged-in person takes one thread hand-off (reader to lane) where Kitteh's Netty
+ * connection took four (Netty's event loop, Kitteh's input thread, the lane, Kitteh's sending thread, Netty's
+ * event loop again).
  */
 public final class IrcNetwork implements ChatNetwork {
     private static final Logger log = LoggerFactory.getLogger(IrcNetwork.class);
