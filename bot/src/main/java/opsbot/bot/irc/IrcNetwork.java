@@ -66,8 +66,8 @@ import java.util.function.Consumer;
  * a thread that reads: a lane (a virtual thread per person and place) works on the line. A reply is written
  * by the lane itself, synchronously, all lines the rate limit allows in one write ({@link PacedSender}). So a
  * {@code !ping} from a logged-in person takes one thread hand-off (reader to lane) where Kitteh's Netty
- * connection took four (Netty's event loop, Kitteh's input thread, the lane, Kitteh's sending thread, Netty's
- * event loop again).
+ * connection took four, through five threads (Netty's event loop, Kitteh's input thread, the lane, Kitteh's
+ * sending thread, Netty's event loop again).
  */
 public final class IrcNetwork implements ChatNetwork {
     private static final Logger log = LoggerFactory.getLogger(IrcNetwork.class);

@@ -246,6 +246,9 @@ final class SocketConnection implements ClientConnection {
 
     /** Every second: nothing read for too long, or a write the server does not take, ends the connection. */
     private void watch() {
+        if (closing) {
+            return; // told once; the read loop ends the connection
+        }
         long now = System.nanoTime();
         long since = writingSince;
         if (since != 0 && now - since > timeouts.stuckWrite().toNanos()) {
