@@ -63,11 +63,11 @@ import java.util.function.Consumer;
  * Kitteh's state and fires its events). A message with the server's {@code account} tag is handed to the
  * dispatcher's lanes by the reader thread itself ({@link #onLineRead}); every other message reaches opsbot
  * through Kitteh's events, on Kitteh's input thread, and is handed on there. Either way nothing slow runs on
- * a thread that reads: a lane (a virtual thread per person and place) works on the line. A reply is written
- * by the lane itself, synchronously, all lines the rate limit allows in one write ({@link PacedSender}). So a
- * {@code !ping} from a logged-in person takes one thread hand-off (reader to lane) where Kitteh's Netty
- * connection took four, through five threads (Netty's event loop, Kitteh's input thread, the lane, Kitteh's
- * sending thread, Netty's event loop again).
+ * a thread that reads: a lane (a virtual thread per person and place) works on the line. A reply is handed by
+ * the lane to the connection's writer thread, all lines the rate limit allows as one write ({@link PacedSender});
+ * the lane never waits for the socket. So a {@code !ping} from a logged-in person takes two thread hand-offs
+ * (reader to lane, lane to writer) where Kitteh's Netty connection took four, through five threads (Netty's
+ * event loop, Kitteh's input thread, the lane, Kitteh's sending thread, Netty's event loop again).
  */
 public final class IrcNetwork implements ChatNetwork {
     private static final Logger log = LoggerFactory.getLogger(IrcNetwork.class);
@@ -135,7 +135,7 @@ public final class IrcNetwork implements ChatNetwork {
         Client.Builder b = Client.builder()
                 .nick(cfg.nick()).user(cfg.nick()).realName("opsbot")
                 .management().networkHandler(network)
-                .messageSendingQueueSupplier(c -> paced = new PacedSender(cfg.rateLimit(), network::write)).then()
+                .messageSendingQueueSupplier(c -> paced = new PacedSender(cfg.rateLimit(), network)).then()
                 .listeners().exception(e -> log.warn("irc: {}", Sanitize.forLog(e.toString(), 1000))).then();
         Client.Builder.Server s = b.server().host(cfg.server())
                 .port(cfg.port(), cfg.tls() ? Client.Builder.Server.SecurityType.SECURE
@@ -218,6 +218,11 @@ public final class IrcNetwork implements ChatNetwork {
         return client;
     }
 
+    /** The connection's handler, for tests in this package (e.g. a small socket buffer, to fill it quickly). */
+    SocketNetworkHandler network() {
+        return network;
+    }
+
     /** Whether the bot currently sits in the channel (tests and the benchmark wait for this). */
     public boolean isJoined(String channel) {
         return joined.contains(channel.toLowerCase(Locale.ROOT));
@@ -277,8 +282,8 @@ public final class IrcNetwork implements ChatNetwork {
         int dropped = out.queueReply(raws, URGENT_LINES);
         if (dropped > 0) {
             log.warn("irc: send queue full; {} lines to {} not sent", dropped, target);
-            out.queue("PRIVMSG " + target + " :(the last " + dropped + " lines of this output were not sent: too much"
-                    + " output is waiting to be sent)");
+            out.queue("PRIVMSG " + target + " :(" + (dropped == raws.size() ? "this output of " + dropped + " lines was"
+                    : "the last " + dropped + " lines of this output were") + " not sent: too much output is waiting to be sent)");
         }
     }
 

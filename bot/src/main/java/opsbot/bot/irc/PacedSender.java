@@ -33,15 +33,33 @@ import java.util.function.LongSupplier;
  * <p>Lines wait while the connection is down and go out once it is up. Both classes are bounded: a line
  * that does not fit is refused ({@link #queueBulk} says so, for the caller to tell the reader).
  *
- * <p>Written straight to the connection: with a {@code direct} writer (opsbot's {@link SocketNetworkHandler})
- * the lines the bucket allows are written on the caller's thread, all that are ready in one write, instead of
- * being handed to Kitteh's immediate sender (a thread of its own, which wakes for every line). Kitteh's own
- * immediate lines (registration, PONG) still go through that sender; no protocol step of Kitteh's depends on
- * the order between the two once registered, and before that nothing is sent from here (Kitteh starts this
- * queue when registration is done).
+ * <p>Handed straight to the connection: with a {@link Writer} (opsbot's {@link SocketNetworkHandler}) the lines
+ * the bucket allows (and the connection's writer has room for) are handed over on the caller's thread, all
+ * that are ready as one write, instead of to Kitteh's immediate sender (a thread of its own, which wakes for
+ * every line). Handing over never waits for the socket: no lock here or of Kitteh's is held across a write.
+ * Lines the connection never began to write (it ended first) are put back in front, for the next connection;
+ * lines whose write failed may or may not have reached the server, and each place they were for is told so
+ * once the bot is connected again. Kitteh's own immediate lines (registration, PONG) still go through Kitteh's
+ * sender; no protocol step of Kitteh's depends on the order between the two once registered, and before that
+ * nothing is sent from here (Kitteh starts this queue when registration is done).
  */
 final class PacedSender implements MessageSendingQueue {
     private static final Logger log = LoggerFactory.getLogger(PacedSender.class);
+    /** How soon to look again when the connection's writer had no room. */
+    private static final long RETRY_MICROS = 100_000;
+
+    /** The connection's writer: takes lines as one write without waiting for the socket. */
+    interface Writer {
+        /** How many lines {@link #write} takes now; 0 when not connected. */
+        int room();
+
+        /**
+         * Hands lines over, to go out in one write; never blocks. The future completes once they were written;
+         * fails with {@link SocketConnection.NotWritten} when none of them was, with another error when the
+         * write failed (some may have reached the server).
+         */
+        CompletableFuture<Void> write(List<String> lines);
+    }
 
     private final double rate;
     private final double burst;
@@ -57,11 +75,12 @@ final class PacedSender implements MessageSendingQueue {
         t.setDaemon(true);
         return t;
     });
-    /** Writes several lines in one write on the caller's thread, or throws; null: each line to Kitteh's consumer. */
-    private final Consumer<List<String>> direct;
+    /** The connection's writer; null: each line to Kitteh's consumer. */
+    private final Writer direct;
     private Consumer<String> consumer;
     private boolean paused = true;
     private boolean drainScheduled;
+    private boolean shutDown;
     private double tokens;
     private long last;
     private long droppedUrgent;
@@ -76,7 +95,7 @@ final class PacedSender implements MessageSendingQueue {
     }
 
     /** Writing through {@code direct} once Kitteh begins sending (see above). */
-    PacedSender(double rate, int maxUrgent, int maxBulk, LongSupplier nanos, Consumer<List<String>> direct) {
+    PacedSender(double rate, int maxUrgent, int maxBulk, LongSupplier nanos, Writer direct) {
         this.direct = direct;
         this.nanos = nanos;
         this.last = nanos.getAsLong();
@@ -91,7 +110,7 @@ final class PacedSender implements MessageSendingQueue {
         this(rate, null);
     }
 
-    PacedSender(double rate, Consumer<List<String>> direct) {
+    PacedSender(double rate, Writer direct) {
         this(rate, 1000, 500, System::nanoTime, direct);
     }
 
@@ -135,16 +154,20 @@ final class PacedSender implements MessageSendingQueue {
 
     /**
      * One reply: its first {@code urgent} lines urgent, the rest bulk, sent together (in one write where the
-     * bucket allows them all). Returns how many bulk lines did not fit and were not queued.
+     * bucket allows them all). Returns how many lines were not queued: all of them when its urgent lines do not
+     * fit (a reply is never sent without its beginning), else how many of its last lines did not fit the bulk
+     * queue.
      */
     synchronized int queueReply(List<String> lines, int urgentLines) {
+        int head = Math.min(urgentLines, lines.size());
+        if (urgent.size() + head > maxUrgent) {
+            droppedUrgent += head;
+            log.warn("irc: {} urgent lines waiting to be sent; a reply of {} lines was not taken", urgent.size(), lines.size());
+            return lines.size();
+        }
         int dropped = 0;
         for (int i = 0; i < lines.size(); i++) {
-            if (i < urgentLines) {
-                if (urgent.size() >= maxUrgent) {
-                    dropped++;
-                    continue;
-                }
+            if (i < head) {
                 urgent.add(lines.get(i));
             } else if (bulk.size() >= maxBulk) {
                 dropped++;
@@ -166,7 +189,10 @@ final class PacedSender implements MessageSendingQueue {
         return true;
     }
 
-    /** Sends what the bucket allows now, urgent lines first; schedules the rest. Called with the lock held. */
+    /**
+     * Sends what the bucket (and the connection's writer) allows now, urgent lines first; schedules the rest.
+     * Called with the lock held: hands lines over, never writes to a socket.
+     */
     private void drain() {
         if (paused || consumer == null) {
             return;
@@ -174,26 +200,78 @@ final class PacedSender implements MessageSendingQueue {
         long now = nanos.getAsLong();
         tokens = Math.min(burst, tokens + (now - last) / 1e9 * rate);
         last = now;
+        int room = direct != null ? direct.room() : Integer.MAX_VALUE;
         List<String> ready = new ArrayList<>();
-        while (tokens >= 1 && !(urgent.isEmpty() && bulk.isEmpty())) {
+        while (tokens >= 1 && ready.size() < room && !(urgent.isEmpty() && bulk.isEmpty())) {
             tokens -= 1;
             ready.add(urgent.isEmpty() ? bulk.poll() : urgent.poll());
         }
         if (direct != null && !ready.isEmpty()) {
-            write(ready, () -> direct.accept(ready));
+            hand(ready);
         } else {
             for (String line : ready) {
                 write(List.of(line), () -> consumer.accept(line));
             }
         }
-        if (!(urgent.isEmpty() && bulk.isEmpty()) && !drainScheduled) {
+        if (!(urgent.isEmpty() && bulk.isEmpty()) && !drainScheduled && !paused) {
             drainScheduled = true;
-            long waitMicros = (long) Math.ceil((1 - tokens) / rate * 1e6);
+            long waitMicros = tokens >= 1 ? RETRY_MICROS : (long) Math.ceil((1 - tokens) / rate * 1e6);
             timer.schedule(this::timed, Math.max(1, waitMicros), TimeUnit.MICROSECONDS);
         }
     }
 
-    /** Writes, and tells the writers of tracked lines whether it worked. A failure must not break the caller's command. */
+    /** Hands lines to the connection's writer; tracked lines' writers hear how it went once the writer knows. */
+    private void hand(List<String> lines) {
+        List<CompletableFuture<Void>> waiting = new ArrayList<>(lines.size());
+        for (String line : lines) {
+            waiting.add(tracked.remove(line));
+        }
+        direct.write(lines).whenComplete((ok, e) -> {
+            for (CompletableFuture<Void> f : waiting) {
+                if (f != null && e == null) f.complete(null);
+                else if (f != null) f.completeExceptionally(e);
+            }
+            if (e != null) {
+                unwritten(lines, waiting, e instanceof java.util.concurrent.CompletionException c ? c.getCause() : e);
+            }
+        });
+    }
+
+    /**
+     * Lines the writer did not write. Never begun: put back in front (tracked ones excepted: their writer was
+     * told, and tries again itself), as far as the urgent queue has room. A failed write: those lines may or may
+     * not have reached the server, so each place they were for is told, once connected again.
+     */
+    private synchronized void unwritten(List<String> lines, List<CompletableFuture<Void>> waiting, Throwable e) {
+        List<String> untracked = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            if (waiting.get(i) == null) untracked.add(lines.get(i));
+        }
+        if (untracked.isEmpty() || shutDown) {
+            return;
+        }
+        if (e instanceof SocketConnection.NotWritten && urgent.size() + untracked.size() <= maxUrgent) {
+            List<String> back = new ArrayList<>(untracked);
+            back.addAll(urgent);
+            urgent.clear();
+            urgent.addAll(back);
+            return;
+        }
+        log.warn("irc: {} lines may not have been sent ({})", untracked.size(), e.toString());
+        java.util.Set<String> targets = new java.util.LinkedHashSet<>();
+        for (String line : untracked) {
+            String[] w = line.split(" ", 3);
+            if (w.length == 3 && (w[0].equals("PRIVMSG") || w[0].equals("NOTICE"))) targets.add(w[1]);
+        }
+        for (String target : targets) {
+            if (urgent.size() < maxUrgent) {
+                urgent.add("PRIVMSG " + target + " :(some of my last output here may not have been sent: the"
+                        + " connection to the server failed while writing it)");
+            }
+        }
+    }
+
+    /** Through Kitteh's consumer: writes, and tells the writers of tracked lines whether it worked. */
     private void write(List<String> lines, Runnable how) {
         RuntimeException failed = null;
         try {
@@ -241,6 +319,7 @@ final class PacedSender implements MessageSendingQueue {
     @Override
     public synchronized Queue<String> shutdown() {
         paused = true;
+        shutDown = true;
         timer.shutdownNow();
         Queue<String> rest = new ArrayDeque<>(urgent);
         rest.addAll(bulk);

@@ -27,9 +27,14 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -40,15 +45,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * asks; closed when nothing was read for {@link Timeouts#idle}; Kitteh's connection events, and the reconnect
  * it asks for in them; QUIT on shutdown.
  *
- * <p>Threads: a platform thread of its own connects and then only reads. Writes happen on the caller's thread,
- * under a lock, straight onto the socket: Kitteh's immediate sender (its registration lines, PONGs) and
- * {@link PacedSender} (everything else, replies on the dispatcher's lanes) write here themselves, several lines
- * in one write where they have several. A write that the server does not take for {@link Timeouts#stuckWrite}
- * (its side stopped reading) closes the connection, which ends the write with an error: the kernel's send
- * buffer is the only buffer, so output waiting for a dead server is bounded.
+ * <p>Threads: two platform threads of its own, one connects and then only reads, one only writes. Whoever
+ * sends (Kitteh's immediate sender: registration lines, PONGs; {@link PacedSender}: everything else, replies on
+ * the dispatcher's lanes) hands its lines to the writer's bounded queue and returns at once, so no lock of
+ * Kitteh's or of the sender is ever held across a socket write, the reader never waits for a write, and a
+ * virtual thread never blocks on the socket. A reply's lines are one hand-over and so one write (one TCP
+ * segment, one TLS record, where they fit). A write that the server does not take for
+ * {@link Timeouts#stuckWrite} (its side stopped reading) closes the TCP socket under any TLS, which ends the
+ * write with an error: what waits for a dead server is bounded by the writer's queue and the kernel's buffer.
  */
 final class SocketConnection implements ClientConnection {
     private static final Logger log = LoggerFactory.getLogger(SocketConnection.class);
+    /** Lines the writer's queue holds; {@link #RESERVED} of them only for Kitteh's own (PONG, registration). */
+    static final int QUEUED_LINES = 512;
+    static final int RESERVED = 64;
+    /** How long a QUIT may take before the socket is closed anyway. */
+    private static final Duration QUIT_WAIT = Duration.ofSeconds(1);
 
     /**
      * @param connect    TCP connect
@@ -63,17 +75,35 @@ final class SocketConnection implements ClientConnection {
                 Duration.ofSeconds(250), Duration.ofSeconds(30), Duration.ofSeconds(60));
     }
 
+    /** Lines handed to the writer that it never began to write (the connection ended first): safe to send again. */
+    static final class NotWritten extends IllegalStateException {
+        NotWritten(String why) {
+            super(why);
+        }
+    }
+
+    /** Lines to write in one write, and who waits to hear it was done. */
+    private record Batch(List<String> lines, CompletableFuture<Void> done) {
+    }
+
     private final Client.WithManagement client;
     private final SocketNetworkHandler handler;
     private final Timeouts timeouts;
-    private final ReentrantLock writing = new ReentrantLock();
-    private volatile Socket socket;
-    private OutputStream out; // guarded by writing
+    /** The writer's queue; guarded by {@code queueLock}, never held across a write. */
+    private final ReentrantLock queueLock = new ReentrantLock();
+    private final Condition queued = queueLock.newCondition();
+    private final ArrayDeque<Batch> batches = new ArrayDeque<>();
+    private int queuedLines; // guarded by queueLock
+    private boolean writerDone; // guarded by queueLock
+    /** The TCP socket: closing it frees a write stuck inside TLS (closing the SSLSocket would wait for it). */
+    private volatile Socket raw;
     private volatile boolean reconnect = true;
     private volatile boolean alive = true;
     private volatile boolean closing;
     /** nanoTime when the write in progress began, 0 when none is. */
     private volatile long writingSince;
+    /** nanoTime when a QUIT was handed to the writer, 0 when none was: closed without it after {@link #QUIT_WAIT}. */
+    private volatile long quitSince;
     private volatile long lastRead = System.nanoTime();
     private volatile String lastMessage;
     private volatile ScheduledFuture<?> ping;
@@ -95,6 +125,7 @@ final class SocketConnection implements ClientConnection {
             s = open();
         } catch (IOException | RuntimeException e) {
             alive = false;
+            close();
             ClientConnectionFailedEvent failed = new ClientConnectionFailedEvent(client, reconnect, e);
             client.getEventManager().callEvent(failed);
             client.getExceptionListener().queue(new KittehConnectionException(e, false));
@@ -104,6 +135,14 @@ final class SocketConnection implements ClientConnection {
             return;
         }
         lastRead = System.nanoTime();
+        OutputStream out;
+        try {
+            out = s.getOutputStream();
+        } catch (IOException e) {
+            out = null;
+        }
+        OutputStream o = out;
+        Thread.ofPlatform().daemon().name("irc-writer").start(() -> writeLoop(o));
         watch = handler.every(this::watch, Duration.ofSeconds(1));
         client.getEventManager().callEvent(new ClientConnectionEstablishedEvent(client));
         client.beginMessageSendingImmediate(this::writeFromKitteh);
@@ -135,46 +174,43 @@ final class SocketConnection implements ClientConnection {
         }
     }
 
-    /** Connects, and for TLS shakes hands and checks the server's name. Gives up when shut down meanwhile. */
+    /**
+     * Connects, and for TLS shakes hands and checks the server's name. Gives up when shut down meanwhile. A
+     * connect or handshake that fails leaves nothing open (the caller closes what {@link #raw} holds).
+     */
     private Socket open() throws IOException {
         HostWithPort server = client.getServerAddress();
-        Socket raw = new Socket();
-        socket = raw; // so that a shutdown meanwhile can close it
+        Socket r = new Socket();
+        raw = r; // so that a shutdown meanwhile can close it
         if (closing) {
-            raw.close();
             throw new IOException("shut down while connecting");
         }
-        raw.setTcpNoDelay(true);
-        raw.setKeepAlive(true);
-        if (client.getBindAddress() != null) {
-            raw.bind(client.getBindAddress());
+        r.setTcpNoDelay(true);
+        r.setKeepAlive(true);
+        if (handler.sendBuffer > 0) {
+            r.setSendBufferSize(handler.sendBuffer);
         }
-        raw.connect(new InetSocketAddress(handler.getResolver().getAddress(server.getHost()), server.getPort()),
+        if (client.getBindAddress() != null) {
+            r.bind(client.getBindAddress());
+        }
+        r.connect(new InetSocketAddress(handler.getResolver().getAddress(server.getHost()), server.getPort()),
                 (int) timeouts.connect().toMillis());
-        Socket s = raw;
+        Socket s = r;
         if (client.isSecureConnection()) {
-            SSLSocket ssl = (SSLSocket) tls().getSocketFactory().createSocket(raw, server.getHost(), server.getPort(), true);
+            SSLSocket ssl = (SSLSocket) tls().getSocketFactory().createSocket(r, server.getHost(), server.getPort(), true);
             SSLParameters p = ssl.getSSLParameters();
             p.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the host we asked for
             if (!isIpLiteral(server.getHost())) {
                 p.setServerNames(List.of(new SNIHostName(server.getHost())));
             }
             ssl.setSSLParameters(p);
-            socket = ssl;
             ssl.setSoTimeout((int) timeouts.handshake().toMillis());
             ssl.startHandshake();
             ssl.setSoTimeout(0);
             s = ssl;
         }
-        writing.lock();
-        try {
-            if (closing) {
-                s.close();
-                throw new IOException("shut down while connecting");
-            }
-            out = s.getOutputStream();
-        } finally {
-            writing.unlock();
+        if (closing) {
+            throw new IOException("shut down while connecting");
         }
         return s;
     }
@@ -201,71 +237,145 @@ final class SocketConnection implements ClientConnection {
         return host.contains(":") || host.matches("[0-9.]+");
     }
 
-    /**
-     * Writes lines, CRLF each, in one write to the socket (one TCP segment, one TLS record, where they fit),
-     * on the caller's thread. Throws when the connection is not open or the write failed (then it is closed).
-     */
-    void write(List<String> lines) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * lines.size());
-        for (String line : lines) {
-            bytes.writeBytes(line.getBytes(StandardCharsets.UTF_8));
-            bytes.write('\r');
-            bytes.write('\n');
-        }
-        writing.lock();
+    /** How many more lines {@link #write} takes now (other than Kitteh's own): 0 while not connected. */
+    int room() {
+        queueLock.lock();
         try {
-            if (out == null || closing) {
-                throw new IllegalStateException("not connected");
-            }
-            writingSince = System.nanoTime();
-            try {
-                out.write(bytes.toByteArray());
-                out.flush();
-            } catch (IOException e) {
-                close();
-                throw new UncheckedIOException(e);
-            } finally {
-                writingSince = 0;
+            return writerDone || closing ? 0 : Math.max(0, QUEUED_LINES - RESERVED - queuedLines);
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    /**
+     * Hands lines to the writer, to go out CRLF each in one write; never blocks. The future completes once
+     * they were written, and fails with {@link NotWritten} when they were not handed over (not connected, the
+     * queue full: see {@link #room}) or the connection ended before the writer began them, or with the write's
+     * error (then it is closed, and some of the lines may have reached the server).
+     */
+    CompletableFuture<Void> write(List<String> lines) {
+        return hand(lines, QUEUED_LINES - RESERVED);
+    }
+
+    private CompletableFuture<Void> hand(List<String> lines, int limit) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        queueLock.lock();
+        try {
+            if (writerDone || closing) {
+                done.completeExceptionally(new NotWritten("not connected"));
+            } else if (queuedLines + lines.size() > limit) {
+                done.completeExceptionally(new NotWritten(queuedLines + " lines are waiting to be written"));
+            } else {
+                batches.add(new Batch(List.copyOf(lines), done));
+                queuedLines += lines.size();
+                queued.signal();
             }
         } finally {
-            writing.unlock();
+            queueLock.unlock();
         }
-        for (String line : lines) {
-            client.getOutputListener().queue(line);
-        }
+        return done;
     }
 
-    /** Kitteh's immediate sender's consumer: it must not throw (that would end Kitteh's sending thread). */
-    private void writeFromKitteh(String line) {
+    /** The writer thread: one batch at a time, each in one write, no lock held while writing. */
+    private void writeLoop(OutputStream out) {
         try {
-            write(List.of(line));
-        } catch (RuntimeException e) {
-            client.getExceptionListener().queue(e);
+            while (true) {
+                Batch b;
+                queueLock.lock();
+                try {
+                    while (batches.isEmpty() && !closing) {
+                        queued.await();
+                    }
+                    if (closing) {
+                        return;
+                    }
+                    b = batches.poll();
+                    queuedLines -= b.lines().size();
+                } finally {
+                    queueLock.unlock();
+                }
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * b.lines().size());
+                for (String line : b.lines()) {
+                    bytes.writeBytes(line.getBytes(StandardCharsets.UTF_8));
+                    bytes.write('\r');
+                    bytes.write('\n');
+                }
+                writingSince = System.nanoTime();
+                try {
+                    if (out == null) {
+                        throw new IOException("no output stream");
+                    }
+                    out.write(bytes.toByteArray());
+                    out.flush();
+                } catch (IOException e) {
+                    close();
+                    b.done().completeExceptionally(new UncheckedIOException(e));
+                    return;
+                } finally {
+                    writingSince = 0;
+                }
+                for (String line : b.lines()) {
+                    client.getOutputListener().queue(line);
+                }
+                b.done().complete(null);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            List<Batch> rest;
+            queueLock.lock();
+            try {
+                writerDone = true;
+                rest = List.copyOf(batches);
+                batches.clear();
+                queuedLines = 0;
+            } finally {
+                queueLock.unlock();
+            }
+            // The latest first: a sender that puts each back in front of its queue keeps them in their order.
+            for (int i = rest.size() - 1; i >= 0; i--) {
+                rest.get(i).done().completeExceptionally(new NotWritten("the connection ended first"));
+            }
         }
     }
 
-    /** Every second: nothing read for too long, or a write the server does not take, ends the connection. */
+    /** Kitteh's immediate sender's consumer: it must not throw (that would end Kitteh's sending thread), nor wait. */
+    private void writeFromKitteh(String line) {
+        hand(List.of(line), QUEUED_LINES).whenComplete((ok, e) -> {
+            if (e instanceof Exception x && !closing) {
+                client.getExceptionListener().queue(x);
+            }
+        });
+    }
+
+    /**
+     * Every second, on the handler's watch thread, which does nothing that can block: a write the server does
+     * not take, or a QUIT not written in time, closes the TCP socket; nothing read for too long says QUIT
+     * without waiting for it.
+     */
     private void watch() {
-        if (closing) {
-            return; // told once; the read loop ends the connection
-        }
         long now = System.nanoTime();
         long since = writingSince;
+        long quit = quitSince;
         if (since != 0 && now - since > timeouts.stuckWrite().toNanos()) {
-            log.warn("irc: the server took no output for {} s; closing the connection", timeouts.stuckWrite().toSeconds());
-            close();
-        } else if (now - lastRead > timeouts.idle().toNanos()) {
+            if (!closing) {
+                log.warn("irc: the server took no output for {} s; closing the connection", timeouts.stuckWrite().toSeconds());
+            }
+            abort(); // again each second while the write is still stuck: a close cannot be lost
+        } else if (quit != 0 && now - quit > QUIT_WAIT.toNanos()) {
+            abort();
+        } else if (!closing && quit == 0 && now - lastRead > timeouts.idle().toNanos()) {
             log.warn("irc: nothing heard from the server for {} s; closing the connection", timeouts.idle().toSeconds());
-            shutdown(DefaultMessageType.QUIT_PING_TIMEOUT, true);
+            quit(client.getDefaultMessageMap().getDefault(DefaultMessageType.QUIT_PING_TIMEOUT).orElse(null));
         }
     }
 
     /** After the read loop: Kitteh learns the connection ended, and reconnects if its listeners want that. */
     private void ended(Throwable cause) {
+        alive = false; // first: a startPing racing with this sees it and cancels its own ping
         client.pauseMessageSending();
         cancel(ping);
         cancel(watch);
-        alive = false;
         close();
         ClientConnectionEndedEvent event = new ClientConnectionClosedEvent(client, reconnect, cause, lastMessage);
         client.getEventManager().callEvent(event);
@@ -280,17 +390,40 @@ final class SocketConnection implements ClientConnection {
         }
     }
 
-    /** Closes the socket (which ends the read loop, or the connect in progress) without a QUIT. */
+    /**
+     * Closes the connection without a QUIT: ends the read loop, the connect in progress, and the writer. Closes
+     * the TCP socket, under any TLS: closing the TLS socket would wait for a write in progress, which may never
+     * end; with the TCP socket closed, reads and writes through TLS fail at once.
+     */
     private void close() {
-        closing = true;
-        Socket s = socket;
-        if (s != null) {
+        queueLock.lock();
+        try {
+            closing = true;
+            queued.signalAll();
+        } finally {
+            queueLock.unlock();
+        }
+        Socket r = raw;
+        if (r != null) {
             try {
-                s.close();
+                r.close();
             } catch (IOException ignored) {
                 // closing anyway
             }
         }
+    }
+
+    /** As {@link #close}, with a reset instead of an orderly end: the kernel drops what the server did not take. */
+    private void abort() {
+        Socket r = raw;
+        if (r != null) {
+            try {
+                r.setSoLinger(true, 0);
+            } catch (IOException ignored) {
+                // closed already
+            }
+        }
+        close();
     }
 
     @Override
@@ -300,7 +433,7 @@ final class SocketConnection implements ClientConnection {
 
     @Override
     public void startPing() {
-        ScheduledFuture<?> p = handler.every(client::ping, timeouts.ping());
+        ScheduledFuture<?> p = handler.pingEvery(client::ping, timeouts.ping());
         ping = p;
         if (!alive) { // ended meanwhile: this connection has nothing more to ping
             cancel(p);
@@ -312,29 +445,34 @@ final class SocketConnection implements ClientConnection {
         shutdown(client.getDefaultMessageMap().getDefault(messageType).orElse(null), reconnect);
     }
 
-    /** Says QUIT (if the socket takes it within a second) and closes; the read loop then ends the connection. */
+    /**
+     * Says QUIT and closes; the read loop then ends the connection. For good (the bot stops): waits up to
+     * {@link #QUIT_WAIT} for the QUIT to be written. To reconnect: does not wait; the writer closes once the QUIT
+     * is out, the watch after {@link #QUIT_WAIT} if it is not.
+     */
     @Override
     public void shutdown(String message, boolean reconnect) {
         this.reconnect = reconnect;
         client.pauseMessageSending();
-        try {
-            if (writing.tryLock(1, TimeUnit.SECONDS)) {
-                try {
-                    if (out != null && !closing) {
-                        write(List.of("QUIT" + (message != null ? " :" + message : "")));
-                    }
-                } catch (RuntimeException e) {
-                    // closing anyway
-                } finally {
-                    writing.unlock();
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        close();
+        CompletableFuture<Void> quit = quit(message);
         if (!reconnect) {
+            try {
+                quit.get(QUIT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                // closing anyway
+            }
+            close();
             handler.stop();
         }
+    }
+
+    /** Hands a QUIT to the writer, to close once it is written; never waits. */
+    private CompletableFuture<Void> quit(String message) {
+        quitSince = System.nanoTime();
+        CompletableFuture<Void> q = hand(List.of("QUIT" + (message != null ? " :" + message : "")), QUEUED_LINES);
+        q.whenComplete((ok, e) -> close());
+        return q;
     }
 }

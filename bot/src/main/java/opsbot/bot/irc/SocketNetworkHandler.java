@@ -9,6 +9,7 @@ import org.kitteh.irc.client.library.feature.network.Resolver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -18,14 +19,15 @@ import java.util.function.Consumer;
 /**
  * Kitteh's network handler (its public extension point {@code Client.Builder.management().networkHandler}), as
  * opsbot connects: one {@link SocketConnection} at a time for one client, a blocking socket read by a thread of
- * its own, written synchronously by whoever sends. Kitteh's own handler runs Netty, whose event loop is one
+ * its own, written by a thread of its own from a bounded queue. Kitteh's own handler runs Netty, whose event loop is one
  * more thread every line in and every line out passes through; on a small VM each such hand-off costs most
  * of a millisecond of a chat round trip.
  *
- * <p>One timer thread for the handler's few timed jobs: the reconnect Kitteh asks for after a connection
- * ended, the keepalive PING, and each connection's idle and stuck-write checks.
+ * <p>Timed jobs: one timer thread for the reconnect Kitteh asks for after a connection ended and each
+ * connection's idle and stuck-write watch, none of which can block; the keepalive PING (Kitteh's code, which
+ * takes Kitteh's sending lock) on a thread of its own, so that however it fares the watch still runs.
  */
-final class SocketNetworkHandler implements NetworkHandler {
+final class SocketNetworkHandler implements NetworkHandler, PacedSender.Writer {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SocketNetworkHandler.class);
     /** Kitteh's: the longest line read, without CRLF (8703 is the limit with IRCv3's message tags). */
     static final int MAX_LINE = 9001;
@@ -37,6 +39,13 @@ final class SocketNetworkHandler implements NetworkHandler {
         t.setDaemon(true);
         return t;
     });
+    private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "irc-keepalive");
+        t.setDaemon(true);
+        return t;
+    });
+    /** SO_SNDBUF of the next connections, 0 for the system's (tests: a small one, to fill it quickly). */
+    volatile int sendBuffer;
     private volatile Resolver resolver = new JavaResolver();
     private volatile SocketConnection current;
 
@@ -58,15 +67,20 @@ final class SocketNetworkHandler implements NetworkHandler {
     }
 
     /**
-     * Writes lines on the current connection, in one write, on the caller's thread: what {@link PacedSender}
-     * sends through. Throws when there is no open connection (the lines are not sent).
+     * Hands lines to the current connection's writer, to go out in one write; never blocks: what
+     * {@link PacedSender} sends through (see {@link SocketConnection#write}).
      */
-    void write(List<String> lines) {
+    @Override
+    public CompletableFuture<Void> write(List<String> lines) {
         SocketConnection c = current;
-        if (c == null) {
-            throw new IllegalStateException("not connected");
-        }
-        c.write(lines);
+        return c != null ? c.write(lines) : CompletableFuture.failedFuture(new SocketConnection.NotWritten("not connected"));
+    }
+
+    /** How many lines the current connection's writer takes now; 0 when not connected. */
+    @Override
+    public int room() {
+        SocketConnection c = current;
+        return c != null ? c.room() : 0;
     }
 
     /** The hook must not end the read loop: whatever it throws is logged, and the line still goes to Kitteh. */
@@ -104,9 +118,18 @@ final class SocketNetworkHandler implements NetworkHandler {
         }
     }
 
+    ScheduledFuture<?> pingEvery(Runnable job, Duration period) {
+        try {
+            return pinger.scheduleWithFixedDelay(job, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            return null;
+        }
+    }
+
     /** The client shut down for good: no more reconnects or timed jobs. */
     void stop() {
         timer.shutdownNow();
+        pinger.shutdownNow();
     }
 
     @Override

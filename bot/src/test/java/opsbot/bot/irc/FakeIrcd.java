@@ -36,9 +36,13 @@ final class FakeIrcd implements Closeable {
     private final BlockingQueue<String> unread = new LinkedBlockingQueue<>();
     final AtomicInteger connections = new AtomicInteger();
     private volatile Conn current;
+    /** The connection whose lines the server has stopped reading, as a stuck server would; null when none. */
+    private volatile Conn stalled;
 
     FakeIrcd() throws IOException {
-        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        server = new ServerSocket();
+        server.setReceiveBufferSize(4096); // a server that stops reading is stuck after a few KB, not megabytes
+        server.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
         acceptor = Thread.ofPlatform().daemon().name("fake-ircd").start(this::accept);
     }
 
@@ -80,6 +84,11 @@ final class FakeIrcd implements Closeable {
         }
     }
 
+    /** Stops reading what the client sends on this connection (a later one is read again). */
+    void stall() {
+        stalled = current;
+    }
+
     /** Drops the client's connection, as a server restart would. */
     void kick() {
         Conn c = current;
@@ -119,12 +128,16 @@ final class FakeIrcd implements Closeable {
         void read() {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
-                while ((line = in.readLine()) != null) {
+                while (true) {
+                    while (stalled == this && !socket.isClosed()) {
+                        Thread.sleep(10);
+                    }
+                    if ((line = in.readLine()) == null) break;
                     heard.add(line);
                     unread.add(line);
                     answer(line);
                 }
-            } catch (IOException ignored) {
+            } catch (IOException | InterruptedException ignored) {
                 // closed
             }
         }

@@ -57,6 +57,7 @@ class IrcNetworkTest {
         IrcConfig cfg = new IrcConfig("127.0.0.1", ircd.port(), false, null, null, "opsbot",
                 new IrcConfig.Sasl("opsbot", "secret"), List.of("#ops"), 100.0, Duration.ofMillis(400), List.of());
         irc = new IrcNetwork(cfg, registrationWait, timeouts);
+        irc.network().sendBuffer = 4096; // with the fake's small receive buffer: a stalled server is stuck at once
         irc.start(inbox);
         return irc;
     }
@@ -362,5 +363,61 @@ class IrcNetworkTest {
         irc.send("#ops", List.of("back", "again"));
         ircd.expect(l -> l.equals("PRIVMSG #ops :back"), T);
         ircd.expect(l -> l.equals("PRIVMSG #ops :again"), T);
+    }
+
+    /** A thread that runs {@code job}; the caller checks it ended in time (a sender must never wait for the socket). */
+    private static Thread background(String name, Runnable job) {
+        return Thread.ofPlatform().daemon().name(name).start(job);
+    }
+
+    private static String longLine(int i) {
+        return "x".repeat(400) + " " + i;
+    }
+
+    /**
+     * A server that stops reading what the bot writes (its side hangs) holds up nobody: a sender through
+     * Kitteh's sending lock and a reply on a lane both return at once, and the reader still hands on what the
+     * server says, a PING (whose PONG Kitteh sends under that lock) included.
+     */
+    @Test
+    void aServerThatReadsNothingHoldsUpNeitherTheSendersNorTheReader() throws Exception {
+        ircd.caps = "sasl=PLAIN account-tag";
+        Duration s5 = Duration.ofSeconds(5);
+        start(T, new SocketConnection.Timeouts(s5, s5, Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(5)), heard::add);
+        joined();
+        ircd.stall();
+        Thread viaKitteh = background("flood-kitteh", () -> {
+            for (int i = 0; i < 300; i++) irc.kitteh().sendRawLine("PRIVMSG #ops :" + longLine(i));
+        });
+        viaKitteh.join(5_000);
+        assertFalse(viaKitteh.isAlive(), "Kitteh's sendRawLine waited for the socket");
+        Thread lane = background("lane", () -> irc.send("#ops", java.util.stream.IntStream.range(0, 50).mapToObj(IrcNetworkTest::longLine).toList()));
+        lane.join(5_000);
+        assertFalse(lane.isAlive(), "a reply waited for the socket");
+        ircd.send("PING :still-there");
+        ircd.send("@account=alice :alice!a@h PRIVMSG #ops :!ping");
+        Inbound in = heard.poll(5, TimeUnit.SECONDS);
+        assertNotNull(in, "the reader was held up by the stuck write");
+        assertEquals("!ping", in.text());
+        assertEquals(1, ircd.connections.get(), "still the first connection");
+    }
+
+    /**
+     * A write the server does not take for the stuck-write bound ends the connection (even with the keepalive
+     * PING due meanwhile), the bot connects again, and the place whose output was cut off is told.
+     */
+    @Test
+    void aWriteTheServerDoesNotTakeEndsTheConnectionWithinTheBoundAndItIsMadeAgain() throws Exception {
+        Duration s5 = Duration.ofSeconds(5);
+        start(T, new SocketConnection.Timeouts(s5, s5, Duration.ofMinutes(5), Duration.ofSeconds(2), Duration.ofSeconds(1)), heard::add);
+        joined();
+        ircd.stall();
+        long stalledAt = System.nanoTime();
+        background("lane", () -> irc.send("#ops", java.util.stream.IntStream.range(0, 300).mapToObj(IrcNetworkTest::longLine).toList()));
+        await("a second connection", () -> ircd.connections.get() >= 2);
+        long took = (System.nanoTime() - stalledAt) / 1_000_000;
+        assertTrue(took < 6_000, "closed " + took + " ms after the server stopped reading; the bound is 2 s (+1 s watch, + reconnect)");
+        assertTrue(logSays("the server took no output for 2 s"), logged.list.toString());
+        ircd.expect(l -> l.startsWith("PRIVMSG #ops :(some of my last output here may not have been sent"), T);
     }
 }

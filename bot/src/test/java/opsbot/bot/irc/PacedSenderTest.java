@@ -3,6 +3,7 @@ package opsbot.bot.irc;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -116,11 +117,34 @@ class PacedSenderTest {
         assertEquals(List.of("u0", "b0", "b1"), List.copyOf(s.shutdown()));
     }
 
-    /** With opsbot's own connection: what the bucket allows of a reply is one write, on the caller's thread. */
+    /** A connection's writer for tests: records each hand-over; completes it as {@code result} says. */
+    private static final class FakeWriter implements PacedSender.Writer {
+        final List<List<String>> writes = new CopyOnWriteArrayList<>();
+        final List<CompletableFuture<Void>> pending = new CopyOnWriteArrayList<>();
+        volatile int room = Integer.MAX_VALUE;
+        volatile boolean complete = true;
+
+        @Override
+        public int room() {
+            return room;
+        }
+
+        @Override
+        public CompletableFuture<Void> write(List<String> lines) {
+            writes.add(List.copyOf(lines));
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            pending.add(f);
+            if (complete) f.complete(null);
+            return f;
+        }
+    }
+
+    /** With opsbot's own connection: what the bucket allows of a reply is one hand-over to the writer. */
     @Test
     void aReplyGoesOutInOneWriteAsFarAsTheBucketAllows() throws Exception {
-        List<List<String>> writes = new CopyOnWriteArrayList<>();
-        PacedSender s = new PacedSender(3, 1000, 2, now::get, writes::add); // 3 lines/s, burst 3, two bulk lines may wait
+        FakeWriter w = new FakeWriter();
+        List<List<String>> writes = w.writes;
+        PacedSender s = new PacedSender(3, 1000, 2, now::get, w); // 3 lines/s, burst 3, two bulk lines may wait
         s.queue("PING early");
         assertTrue(writes.isEmpty(), "nothing before Kitteh begins sending");
         s.beginSending(line -> fail("written through Kitteh's sender instead of directly: " + line));
@@ -136,12 +160,85 @@ class PacedSenderTest {
 
     @Test
     void aFailedDirectWriteFailsTheTrackedLinesInIt() {
-        PacedSender s = new PacedSender(10, 1000, 500, now::get, lines -> {
-            throw new IllegalStateException("not connected");
-        });
+        FakeWriter w = new FakeWriter();
+        w.complete = false;
+        PacedSender s = new PacedSender(10, 1000, 500, now::get, w);
         s.beginSending(line -> { });
         var f = s.queueTracked("PRIVMSG #incidents :entry");
+        assertFalse(f.isDone(), "handed over, not written yet: the outbox waits");
+        w.pending.get(0).completeExceptionally(new java.io.UncheckedIOException(new java.io.IOException("reset")));
         assertTrue(f.isCompletedExceptionally(), "the outbox must not mark it sent");
         s.shutdown();
+    }
+
+    /**
+     * A write in progress holds no lock here: while the writer has not finished (a server that reads nothing),
+     * other threads still queue and hand over; and only as many lines as the writer has room for are handed.
+     */
+    @Test
+    void handingOverNeverWaitsForTheWriteAndRespectsTheWritersRoom() throws Exception {
+        FakeWriter w = new FakeWriter();
+        w.complete = false; // every write "stuck"
+        w.room = 3;
+        PacedSender s = new PacedSender(100, 1000, 500, now::get, w);
+        s.beginSending(line -> { });
+        s.queueReply(List.of("a", "b"), 4);
+        Thread other = Thread.ofPlatform().start(() -> s.queue("c"));
+        other.join(5_000);
+        assertFalse(other.isAlive(), "a second sender was held up by a write in progress");
+        assertEquals(List.of(List.of("a", "b"), List.of("c")), w.writes);
+        w.room = 1;
+        s.queueReply(List.of("d", "e"), 4);
+        assertEquals(List.of("d"), w.writes.get(2), "one line of room: one line handed over");
+        w.room = 10;
+        await("the rest once the writer has room", () -> w.writes.size() == 4);
+        assertEquals(List.of("e"), w.writes.get(3));
+        s.shutdown();
+    }
+
+    /** Lines the connection never began to write come back in front, in their order, for the next connection. */
+    @Test
+    void linesTheConnectionNeverWroteGoOutOnTheNextOneInOrder() throws Exception {
+        FakeWriter w = new FakeWriter();
+        w.complete = false;
+        PacedSender s = new PacedSender(100, 1000, 500, now::get, w);
+        s.beginSending(line -> { });
+        s.queueReply(List.of("a", "b"), 4);
+        s.queueReply(List.of("c"), 4);
+        s.pause(); // the connection ended
+        s.queue("d");
+        // The connection's writer fails what it never began, the latest first (see SocketConnection).
+        w.pending.get(1).completeExceptionally(new SocketConnection.NotWritten("the connection ended first"));
+        w.pending.get(0).completeExceptionally(new SocketConnection.NotWritten("the connection ended first"));
+        w.complete = true;
+        s.beginSending(line -> { });
+        assertEquals(List.of("a", "b", "c", "d"), w.writes.get(2), "in their order, before what came after");
+        s.shutdown();
+    }
+
+    /** A write that failed part way: the place it was for hears that some output may be missing. */
+    @Test
+    void aFailedWriteIsToldToThePlaceItWasFor() throws Exception {
+        FakeWriter w = new FakeWriter();
+        w.complete = false;
+        PacedSender s = new PacedSender(100, 1000, 500, now::get, w);
+        s.beginSending(line -> { });
+        s.queueReply(List.of("PRIVMSG #ops :a", "PRIVMSG #ops :b"), 4);
+        s.pause();
+        w.pending.get(0).completeExceptionally(new java.io.UncheckedIOException(new java.io.IOException("reset")));
+        w.complete = true;
+        s.beginSending(line -> { });
+        assertTrue(w.writes.get(1).get(0).startsWith("PRIVMSG #ops :(some of my last output here may not have been sent"), w.writes.toString());
+        s.shutdown();
+    }
+
+    /** A reply whose first lines do not fit is not sent at all (never its tail without its beginning). */
+    @Test
+    void aReplyWhoseUrgentLinesDoNotFitIsRefusedWhole() {
+        PacedSender s = new PacedSender(10, 3, 100);
+        s.queue("u0");
+        s.queue("u1");
+        assertEquals(4, s.queueReply(List.of("a", "b", "c", "d"), 2), "all four refused");
+        assertEquals(List.of("u0", "u1"), List.copyOf(s.shutdown()), "no tail without its beginning");
     }
 }
