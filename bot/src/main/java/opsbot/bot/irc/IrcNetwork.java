@@ -35,6 +35,7 @@ import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -54,7 +55,8 @@ import java.util.function.Consumer;
  * backoff as any reconnect, until it succeeds. The channels are joined by opsbot itself (not Kitteh's
  * auto-join, which would join at registration whatever the login).
  *
- * <p>Identity: the sender's services account from the IRCv3 {@code account} message tag. When the server
+ * <p>Identity: the sender's services account from the IRCv3 {@code account} message tag, where the connection
+ * negotiated {@code account-tag}. When the server
  * does not offer {@code account-tag}, the account Kitteh tracks (extended-join, WHOX) is used only while
  * {@code account-notify} keeps it current; otherwise the server is asked with WHOIS, and the answer is bound
  * to the line that asked (see {@link WhoisGate}). No account means anonymous, whatever the nick.
@@ -84,7 +86,8 @@ public final class IrcNetwork implements ChatNetwork {
     private final String prefix;
     private final Client client;
     private final SocketNetworkHandler network;
-    private final Set<String> joined = ConcurrentHashMap.newKeySet();
+    /** Joined channels: lower case to the name as the server spells it (one lane and incident key per channel). */
+    private final Map<String, String> joined = new ConcurrentHashMap<>();
     /** Joined channels whose users (and accounts) the server has told since the join: nameOf can find people. */
     private final Set<String> usersKnown = ConcurrentHashMap.newKeySet();
     private volatile Consumer<Inbound> inbox;
@@ -98,6 +101,18 @@ public final class IrcNetwork implements ChatNetwork {
     private volatile String loggedInAs;
     private volatile String saslFailure;
     private volatile int connection;
+    /**
+     * The reader thread may take a line's {@code account} tag as the server's word: this connection registered
+     * with {@code account-tag} acknowledged, and the server has not withdrawn it since (CAP DEL, which the
+     * reader sees itself). False from the moment a connection is made until then.
+     */
+    private volatile boolean tagTrusted;
+    /**
+     * Raw lines the reader thread handed on itself, each as often as it did: Kitteh's thread skips exactly
+     * these (each line once) instead of guessing from the line. Bounded: Kitteh raises an event for every one.
+     */
+    private final Map<String, Integer> claimed = new ConcurrentHashMap<>();
+    private static final int MAX_CLAIMED = 10_000;
     private final ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "irc-upkeep");
         t.setDaemon(true);
@@ -225,7 +240,7 @@ public final class IrcNetwork implements ChatNetwork {
 
     /** Whether the bot currently sits in the channel (tests and the benchmark wait for this). */
     public boolean isJoined(String channel) {
-        return joined.contains(channel.toLowerCase(Locale.ROOT));
+        return joined.containsKey(channel.toLowerCase(Locale.ROOT));
     }
 
     /** Whether the server said this connection is logged in to services (tests). */
@@ -350,28 +365,81 @@ public final class IrcNetwork implements ChatNetwork {
 
     /**
      * On the connection's reader thread, before Kitteh sees the line: a message that carries the server's
-     * {@code account} tag ({@link TaggedMessage}) needs nothing Kitteh knows to say who sent it, so it is handed
-     * to the dispatcher's lanes from here, one thread hand-off sooner than through Kitteh's events (its input
-     * thread). Kitteh still gets the line for its own state; {@link #deliver} leaves exactly these lines alone,
-     * as it asks the same pure function about the same line. Order: one person's lines (one account, one place)
-     * are all tagged and all come this way, in the order read; a line without the tag is from another identity
-     * (anonymous, a nick), a lane of its own either way. Nothing slow happens here: a lane takes the line or
-     * answers "busy" off this thread.
+     * {@code account} tag ({@link TaggedMessage}), on a connection that negotiated {@code account-tag}, needs
+     * nothing else to say who sent it, so it is handed to the dispatcher's lanes from here, one thread hand-off
+     * sooner than through Kitteh's events (its input thread). Only from {@code nick!user@host}, to a channel the
+     * bot is in (named as the server named it at the join) or to the bot's own nick: anything else is left to
+     * Kitteh's events and checks. Kitteh still gets the line for its own state; {@link #deliver} leaves exactly
+     * the lines claimed here alone. Order: one person's lines (one account, one place) are all tagged and all
+     * come this way, in the order read; a line without the tag is from another identity (anonymous, a nick), a
+     * lane of its own either way. Nothing slow happens here: a lane takes the line or answers "busy" off this
+     * thread.
      */
     private void onLineRead(String line) {
+        if (capDeleted(line, CapabilityManager.Defaults.ACCOUNT_TAG)) {
+            tagTrusted = false;
+            return;
+        }
         Consumer<Inbound> in = inbox;
-        TaggedMessage m = in == null ? null : TaggedMessage.parse(line);
+        TaggedMessage m = in == null || !tagTrusted ? null : TaggedMessage.parse(line);
         if (m == null || m.nick().equalsIgnoreCase(client.getNick())) {
             return;
         }
-        in.accept(new Inbound(name(), m.channel(), m.nick(), Identity.irc(name(), m.nick(), m.account()), m.text()));
+        String channel = null;
+        if (m.toChannel()) {
+            channel = joined.get(m.target().toLowerCase(Locale.ROOT));
+            if (channel == null) {
+                return;
+            }
+        } else if (!m.target().equalsIgnoreCase(client.getNick())) {
+            return;
+        }
+        if (claimed.size() >= MAX_CLAIMED) {
+            log.warn("irc: {} lines handed on by the reader were never seen by Kitteh; forgetting them", claimed.size());
+            claimed.clear();
+        }
+        claimed.merge(line, 1, Integer::sum);
+        in.accept(new Inbound(name(), channel, m.nick(), Identity.irc(name(), m.nick(), m.account()), m.text()));
+    }
+
+    /** Whether the raw line is the server's {@code CAP * DEL} of the capability. */
+    static boolean capDeleted(String line, String capability) {
+        String s = line;
+        if (s.startsWith("@")) {
+            int sp = s.indexOf(' ');
+            if (sp < 0) return false;
+            s = s.substring(sp + 1);
+        }
+        if (s.startsWith(":")) {
+            int sp = s.indexOf(' ');
+            if (sp < 0) return false;
+            s = s.substring(sp + 1);
+        }
+        String[] w = s.split(" ", 4); // CAP target DEL :caps
+        if (w.length < 4 || !w[0].equalsIgnoreCase("CAP") || !w[2].equalsIgnoreCase("DEL")) {
+            return false;
+        }
+        for (String cap : w[3].replaceFirst("^:", "").split(" ")) {
+            if (cap.equalsIgnoreCase(capability)) return true;
+        }
+        return false;
+    }
+
+    /** Whether the reader thread handed this raw line on (then it is no longer counted). */
+    private boolean unclaim(String raw) {
+        boolean[] was = {false};
+        claimed.computeIfPresent(raw, (k, n) -> {
+            was[0] = true;
+            return n > 1 ? n - 1 : null;
+        });
+        return was[0];
     }
 
     /** On Kitteh's input thread: establishes who said it, and hands the line on without waiting. */
     private void deliver(ServerMessageEvent e, User user, String channel, String text) {
         Consumer<Inbound> in = inbox;
         String nick = user.getNick();
-        if (in == null || nick.equalsIgnoreCase(client.getNick()) || TaggedMessage.parse(e.getSource().getMessage()) != null) {
+        if (in == null || nick.equalsIgnoreCase(client.getNick()) || unclaim(e.getSource().getMessage())) {
             return; // not for us, or already handed on by the reader thread (onLineRead)
         }
         if (enabled(CapabilityManager.Defaults.ACCOUNT_TAG)) {
@@ -471,7 +539,7 @@ public final class IrcNetwork implements ChatNetwork {
     @Handler
     public void onJoin(ChannelJoinEvent e) {
         if (e.getActor().getNick().equalsIgnoreCase(client.getNick())) {
-            joined.add(e.getChannel().getName().toLowerCase(Locale.ROOT));
+            joined.put(e.getChannel().getName().toLowerCase(Locale.ROOT), e.getChannel().getName());
             usersKnown.remove(e.getChannel().getName().toLowerCase(Locale.ROOT));
             log.info("irc: joined {}", e.getChannel().getName());
         }
@@ -485,13 +553,14 @@ public final class IrcNetwork implements ChatNetwork {
 
     @Override
     public boolean knowsWhoIsWhere() {
-        return ready && !joined.isEmpty() && usersKnown.containsAll(joined);
+        return ready && !joined.isEmpty() && usersKnown.containsAll(joined.keySet());
     }
 
     /** A new connection: nothing is known of its login yet; it must register within the wait. */
     @Handler
     public void onEstablished(ClientConnectionEstablishedEvent e) {
         int attempt = ++connection;
+        tagTrusted = false;
         loggedInAs = null;
         saslFailure = null;
         registered = false;
@@ -514,6 +583,8 @@ public final class IrcNetwork implements ChatNetwork {
     @Handler
     public void onConnected(ClientNegotiationCompleteEvent e) {
         registered = true;
+        // Kitteh's capability state, as of registration (it handled every CAP line before this one).
+        tagTrusted = enabled(CapabilityManager.Defaults.ACCOUNT_TAG);
         if (cfg.sasl() != null && loggedInAs == null) {
             log.warn("irc: connected to {}:{} as {} but not logged in to services: {}; joining no channel, leaving"
                     + " to try again", cfg.server(), cfg.port(), client.getNick(), whyNotLoggedIn());
@@ -563,6 +634,7 @@ public final class IrcNetwork implements ChatNetwork {
     /** Reconnect forever, with capped exponential backoff and jitter so a restarted server isn't stampeded. */
     @Handler
     public void onConnectionEnded(ClientConnectionEndedEvent e) {
+        tagTrusted = false;
         ready = false;
         registered = false;
         loggedInAs = null;

@@ -8,15 +8,24 @@ package opsbot.bot.irc;
  * the server writes; servers relay no such tag from a client. So a line that has it says who is logged in,
  * whatever else is negotiated, and it says so for this very line (not as of some earlier login or WHOIS).
  *
- * <p>{@link #parse} is a pure function of the line, strict on purpose: anything unusual (no or empty account,
- * a {@code batch} tag (Kitteh holds those lines until the batch ends), CTCP, a status-message or other target
- * that is neither a {@code #}/{@code &} channel nor a nick, extra parameters or spaces) is not one, and is left
- * to Kitteh's events. Both the reader thread and Kitteh's thread ask it about the same line and so agree on
- * which of them hands the line on.
+ * <p>Only where the connection negotiated {@code account-tag}, though: a server that did not may relay
+ * whatever tags a client wrote, and {@link IrcNetwork} takes this path only then.
  *
- * @param channel the channel, or null when sent to the bot alone
+ * <p>{@link #parse} is a pure function of the line, strict on purpose: anything unusual (no or empty account,
+ * a {@code batch} tag (Kitteh holds those lines until the batch ends), CTCP, a source that is not
+ * {@code nick!user@host}, a status-message or other target that is neither a {@code #}/{@code &} channel nor a
+ * nick, extra parameters or spaces) is not one, and is left to Kitteh's events. Whether the target is a channel
+ * the bot is in, or the bot itself, is the caller's to check (it knows which).
+ *
+ * @param target the channel (as the line spells it) or the nick it was sent to
  */
-record TaggedMessage(String account, String nick, String channel, String text) {
+record TaggedMessage(String account, String nick, String target, String text) {
+    /** Sent to a channel, rather than to the bot alone. */
+    boolean toChannel() {
+        char first = target.charAt(0);
+        return first == '#' || first == '&';
+    }
+
 
     /** The message, or null when the line is not a PRIVMSG with the server's account tag (see above). */
     static TaggedMessage parse(String line) {
@@ -54,7 +63,11 @@ record TaggedMessage(String account, String nick, String channel, String text) {
         }
         String source = rest.substring(1, a);
         int bang = source.indexOf('!');
-        String nick = bang < 0 ? source : source.substring(0, bang);
+        int at = source.indexOf('@');
+        if (bang <= 0 || at < bang + 2 || at == source.length() - 1 || source.indexOf('@', at + 1) >= 0) {
+            return null; // not nick!user@host: a server or a service without a user, not a person
+        }
+        String nick = source.substring(0, bang);
         String target = rest.substring(b + 1, c);
         String trailing = rest.substring(c + 1);
         String text;
@@ -65,15 +78,12 @@ record TaggedMessage(String account, String nick, String channel, String text) {
         } else {
             return null;
         }
-        if (nick.isEmpty() || nick.contains("@") || target.isEmpty() || text.startsWith("\u0001")) {
+        if (target.isEmpty() || text.startsWith("\u0001")) {
             return null;
         }
         char first = target.charAt(0);
-        if (first == '#' || first == '&') {
+        if (first == '#' || first == '&' || Character.isLetter(first) || "[]\\`_^{|}".indexOf(first) >= 0) {
             return new TaggedMessage(account, nick, target, text);
-        }
-        if (Character.isLetter(first) || "[]\\`_^{|}".indexOf(first) >= 0) {
-            return new TaggedMessage(account, nick, null, text); // the server sends us only what is addressed to us
         }
         return null;
     }

@@ -420,4 +420,70 @@ class IrcNetworkTest {
         assertTrue(logSays("the server took no output for 2 s"), logged.list.toString());
         ircd.expect(l -> l.startsWith("PRIVMSG #ops :(some of my last output here may not have been sent"), T);
     }
+
+    /**
+     * Without {@code account-tag} negotiated the server may relay a tag a client wrote: a line carrying an
+     * {@code account} tag then goes the way of any untagged line (here WHOIS), and the tag counts for nothing.
+     */
+    @Test
+    void anAccountTagOnAConnectionWithoutAccountTagIsNotTrusted() throws Exception {
+        ircd.caps = "sasl=PLAIN message-tags";
+        start(T);
+        joined();
+        ircd.send("@account=alice :alice!m@evil PRIVMSG #ops :!whoami");
+        ircd.expect(l -> l.equals("WHOIS alice"), T);
+        whoisAnswer("alice", "m", "evil", null); // the server says: not logged in
+        Inbound in = next();
+        assertEquals("!whoami", in.text());
+        assertNull(in.account(), "the tag was taken as the server's word");
+        assertNull(heard.poll(300, TimeUnit.MILLISECONDS), "handed on once only");
+    }
+
+    /** The server withdrawing {@code account-tag} (CAP DEL) ends the reader's fast path on that connection. */
+    @Test
+    void capDelOfAccountTagEndsTheFastPath() throws Exception {
+        ircd.caps = "sasl=PLAIN account-tag message-tags cap-notify";
+        List<String> threads = new CopyOnWriteArrayList<>();
+        start(T, SocketConnection.Timeouts.DEFAULT, in -> {
+            threads.add(Thread.currentThread().getName());
+            heard.add(in);
+        });
+        joined();
+        ircd.send("@account=alice :alice!a@good PRIVMSG #ops :!ping");
+        assertEquals("alice", next().account());
+        ircd.send(":fake CAP opsbot DEL :account-tag");
+        ircd.send("@account=alice :alice!a@good PRIVMSG #ops :!whoami");
+        ircd.send(":zed!z@h PRIVMSG #ops :end");
+        assertEquals("!whoami", next().text());
+        assertEquals("end", next().text(), "handed on once");
+        assertEquals("irc-reader", threads.get(0));
+        assertNotEquals("irc-reader", threads.get(1), "after CAP DEL: Kitteh's way (and identity rules), not the reader's");
+    }
+
+    /**
+     * The reader's fast path takes only lines from {@code nick!user@host}, to a channel the bot is in (named as
+     * at the join, whatever the line's case) or to the bot itself; the rest goes through Kitteh, once.
+     */
+    @Test
+    void theFastPathTakesOnlyPeopleInJoinedChannelsAndUsesTheJoinedName() throws Exception {
+        ircd.caps = "sasl=PLAIN account-tag message-tags";
+        List<String> threads = new CopyOnWriteArrayList<>();
+        start(T, SocketConnection.Timeouts.DEFAULT, in -> {
+            threads.add(Thread.currentThread().getName() + " " + in.text());
+            heard.add(in);
+        });
+        joined();
+        ircd.send("@account=alice :alice!a@good PRIVMSG #OPS :upper");
+        Inbound upper = next();
+        assertEquals("#ops", upper.channel(), "the channel as joined: one lane, one incident key");
+        ircd.send("@account=alice :alice!a@good PRIVMSG #elsewhere :not joined");
+        ircd.send("@account=alice :alice!a@good PRIVMSG someoneelse :not us");
+        ircd.send("@account=alice :alice!a@good PRIVMSG opsbot :to us");
+        ircd.send(":zed!z@h PRIVMSG #ops :end");
+        List<Inbound> got = new ArrayList<>();
+        for (Inbound in = next(); !in.text().equals("end"); in = next()) got.add(in);
+        assertEquals(List.of("not joined", "to us"), got.stream().map(Inbound::text).sorted().toList(), "each once; not to another nick: " + got);
+        assertEquals(List.of("irc-reader upper", "irc-reader to us"), threads.stream().filter(t -> t.startsWith("irc-reader")).toList(),
+                "a channel the bot is not in is Kitteh's to check: " + threads);
+    }
 }

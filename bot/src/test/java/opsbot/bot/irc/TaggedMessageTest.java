@@ -9,7 +9,7 @@ class TaggedMessageTest {
     void aChannelOrPrivateMessageWithTheServersAccountTag() {
         assertEquals(new TaggedMessage("alice", "alice_", "#ops", "!ping"),
                 TaggedMessage.parse("@time=2026-11-29T10:00:00.000Z;account=alice;msgid=x :alice_!a@host PRIVMSG #ops :!ping"));
-        assertEquals(new TaggedMessage("alice", "alice_", null, "status c1"),
+        assertEquals(new TaggedMessage("alice", "alice_", "opsbot", "status c1"),
                 TaggedMessage.parse("@account=alice :alice_!a@host PRIVMSG opsbot :status c1"));
         assertEquals(new TaggedMessage("bob", "bob", "&local", "hi"), TaggedMessage.parse("@account=bob :bob!b@h PRIVMSG &local hi"));
         assertEquals(new TaggedMessage("a;b c", "n", "#x", ""), TaggedMessage.parse("@account=a\\:b\\sc :n!u@h PRIVMSG #x :"));
@@ -32,6 +32,12 @@ class TaggedMessageTest {
                 "@account=alice :alice!a@h PRIVMSG #ops two words", // not one parameter
                 "@account=alice :alice!a@h PRIVMSG #ops", // no text
                 "@account=alice PRIVMSG #ops :!ping", // no source
+                "@account=alice :alice PRIVMSG #ops :!ping", // a nick alone, not nick!user@host
+                "@account=alice :irc.example PRIVMSG #ops :!ping", // a server
+                "@account=alice :alice!a PRIVMSG #ops :!ping", // no host
+                "@account=alice :alice@h PRIVMSG #ops :!ping", // no user
+                "@account=alice :alice!@h PRIVMSG #ops :!ping", // an empty user
+                "@account=alice :!a@h PRIVMSG #ops :!ping", // an empty nick
                 "@account=alice :alice!a@h  PRIVMSG #ops :!ping", // not the server's usual form
                 "@account=alice"}) {
             assertNull(TaggedMessage.parse(line), line);
