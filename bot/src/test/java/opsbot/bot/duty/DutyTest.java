@@ -472,7 +472,8 @@ class DutyTest {
                 + " · !ack A1", awaitPost("matrix #ops:example.org @alice"));
         assertTrue(html.get(0).startsWith("<a href=\"https://matrix.to/#/@alice:example.org\">"), html.get(0));
         awaitState(1, 1);
-        assertTrue(bot.schedule.next(Escalation.KIND, "P1").isPresent(), "armed for the repeat");
+        // the next step's timer is armed right after the step's commit, which awaitState saw
+        TestEnv.await("armed for the repeat", () -> bot.schedule.next(Escalation.KIND, "P1").isPresent(), T);
 
         dueNow(1, Page.Step.REPEAT);
         assertEquals("irc #ops alice_phone: still unacknowledged after 10 min: A1 critical backup imap3: missing file 87040 · !ack A1",
