@@ -282,6 +282,9 @@ public final class IntakeBench {
         // As people start it: the launcher (its JVM options, its malloc settings); it execs java, so this is the bot.
         ProcessBuilder pb = new ProcessBuilder(env.root.resolve("opsbot").toString(), "run", "--config", cfg.toString());
         pb.environment().put("PW", env.password());
+        // -Dbench.bot-java-options="...": JVM options for the bot alone (e.g. native memory tracking, a profile)
+        String opts = System.getProperty("bench.bot-java-options");
+        if (opts != null) pb.environment().put("JDK_JAVA_OPTIONS", opts);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("bot.log").toFile()));
         return pb.start();
     }

@@ -723,7 +723,10 @@ class DutyTest {
         book.open(bot.store, 2, Severity.CRITICAL, List.of(OPS));
         awaitState(1, 1);
         awaitState(2, 1);
-        TestEnv.await("both armed", () -> bot.schedule.ids(Escalation.KIND).size() == 2, T);
+        // armed for their repeat: the arming after each step's commit is done (a late one would undo the cancels below)
+        TestEnv.await("both armed for their repeat", () -> java.util.stream.LongStream.of(1, 2).allMatch(id ->
+                bot.schedule.next(Escalation.KIND, "P" + id).map(Instant::toEpochMilli)
+                        .equals(Optional.ofNullable(page(id).nextDue()).map(Instant::toEpochMilli))), T);
         assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
         openedAgo(1, Duration.ofMinutes(13));
         openedAgo(2, Duration.ofMinutes(13));
@@ -1260,7 +1263,10 @@ class DutyTest {
         book.open(bot.store, 2, Severity.CRITICAL, List.of(OPS));
         awaitState(1, 1);
         awaitState(2, 1);
-        TestEnv.await("both armed", () -> bot.schedule.ids(Escalation.KIND).size() == 2, T);
+        // armed for their repeat: the arming after each step's commit is done (a late one would undo the cancels below)
+        TestEnv.await("both armed for their repeat", () -> java.util.stream.LongStream.of(1, 2).allMatch(id ->
+                bot.schedule.next(Escalation.KIND, "P" + id).map(Instant::toEpochMilli)
+                        .equals(Optional.ofNullable(page(id).nextDue()).map(Instant::toEpochMilli))), T);
         // Page 1's row says a time no timer can hold (the sweep reads it first: soonest first); page 2 lost its timer.
         Instant never = java.time.LocalDate.of(-300_000_000, 1, 1).atStartOfDay().toInstant(ZoneOffset.UTC);
         bot.store.transaction("a time no timer holds", db -> {
