@@ -34,13 +34,23 @@ final class RawPoster implements AutoCloseable {
 
     /** Posts {@code json}; the answer's status code. */
     int post(String json) throws IOException {
-        if (socket == null) connect();
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
         ByteArrayOutputStream req = new ByteArrayOutputStream(head.length + body.length + 16);
         req.writeBytes(head);
         req.writeBytes((body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         req.writeBytes(body);
-        out.write(req.toByteArray());
+        return exchange(req.toByteArray());
+    }
+
+    /** GETs {@code path} on the same server (health and metrics, as monitoring does); the status code. */
+    int get(String path) throws IOException {
+        return exchange(("GET " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort() + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private int exchange(byte[] request) throws IOException {
+        if (socket == null) connect();
+        out.write(request);
         out.flush();
         String status = line();
         if (!status.startsWith("HTTP/1.1 ")) throw new IOException("not an HTTP answer: " + status);
