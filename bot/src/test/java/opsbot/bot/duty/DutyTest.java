@@ -455,6 +455,13 @@ class DutyTest {
         return posts.stream().filter(s -> s.startsWith(prefix)).count();
     }
 
+    /** Until each page's timer is at its row's next due time: the arming after its step's commit is done. */
+    private void awaitArmedAsTheirRows(long... ids) throws InterruptedException {
+        TestEnv.await("pages " + java.util.Arrays.toString(ids) + " armed as their rows say", () -> java.util.Arrays.stream(ids)
+                .allMatch(id -> bot.schedule.next(Escalation.KIND, "P" + id).map(Instant::toEpochMilli)
+                        .equals(Optional.ofNullable(page(id).nextDue()).map(Instant::toEpochMilli))), T);
+    }
+
     private void awaitState(long id, int step) throws InterruptedException {
         TestEnv.await("page " + id + " at step " + step, () -> page(id).step() == step, T);
     }
@@ -723,10 +730,7 @@ class DutyTest {
         book.open(bot.store, 2, Severity.CRITICAL, List.of(OPS));
         awaitState(1, 1);
         awaitState(2, 1);
-        // armed for their repeat: the arming after each step's commit is done (a late one would undo the cancels below)
-        TestEnv.await("both armed for their repeat", () -> java.util.stream.LongStream.of(1, 2).allMatch(id ->
-                bot.schedule.next(Escalation.KIND, "P" + id).map(Instant::toEpochMilli)
-                        .equals(Optional.ofNullable(page(id).nextDue()).map(Instant::toEpochMilli))), T);
+        awaitArmedAsTheirRows(1, 2); // a late arming after a step's commit would undo the cancels below
         assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
         openedAgo(1, Duration.ofMinutes(13));
         openedAgo(2, Duration.ofMinutes(13));
@@ -1263,10 +1267,7 @@ class DutyTest {
         book.open(bot.store, 2, Severity.CRITICAL, List.of(OPS));
         awaitState(1, 1);
         awaitState(2, 1);
-        // armed for their repeat: the arming after each step's commit is done (a late one would undo the cancels below)
-        TestEnv.await("both armed for their repeat", () -> java.util.stream.LongStream.of(1, 2).allMatch(id ->
-                bot.schedule.next(Escalation.KIND, "P" + id).map(Instant::toEpochMilli)
-                        .equals(Optional.ofNullable(page(id).nextDue()).map(Instant::toEpochMilli))), T);
+        awaitArmedAsTheirRows(1, 2); // a late arming after a step's commit would undo the cancels below
         // Page 1's row says a time no timer can hold (the sweep reads it first: soonest first); page 2 lost its timer.
         Instant never = java.time.LocalDate.of(-300_000_000, 1, 1).atStartOfDay().toInstant(ZoneOffset.UTC);
         bot.store.transaction("a time no timer holds", db -> {
