@@ -141,11 +141,22 @@ final class Auth {
         }
     }
 
-    private static byte[] sha256(String s) {
+    /** Cloned per use: {@code getInstance} looks the provider up each time, most of a token check's CPU. */
+    private static final MessageDigest SHA256;
+
+    static {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            SHA256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return ((MessageDigest) SHA256.clone()).digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (CloneNotSupportedException e) { // the JDK's SHA-256 is cloneable
+            throw new IllegalStateException("SHA-256 cannot be cloned in this JVM", e);
         }
     }
 

@@ -155,11 +155,7 @@ final class Front implements HttpHandler {
             List<Long> ids = parsed.isEmpty() ? List.of() : store(parsed);
             auth.stored(claim);
             metrics.eventsReceived.labelValues(source, format).inc(parsed.size());
-            if (!pd) {
-                answer.put("status", "accepted");
-                answer.put("events", ids);
-            }
-            return Reply.json(status, answer);
+            return pd ? Reply.json(status, answer) : Reply.accepted(status, ids);
         } catch (Rejected r) {
             log.debug("intake: {} refused ({}): {}", path, r.status, r.getMessage());
             return refuse(r, pd);

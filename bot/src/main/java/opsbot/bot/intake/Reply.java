@@ -18,6 +18,19 @@ record Reply(int status, String contentType, byte[] body, Map<String, String> he
         }
     }
 
+    /**
+     * {@code {"status":"accepted","events":[ids]}}, the answer to nearly every request of a storm, written
+     * directly: numbers and fixed words only, so nothing needs escaping (Jackson's writer took a tenth of a request).
+     */
+    static Reply accepted(int status, java.util.List<Long> ids) {
+        StringBuilder b = new StringBuilder(40 + 12 * ids.size()).append("{\"status\":\"accepted\",\"events\":[");
+        for (int i = 0; i < ids.size(); i++) {
+            if (i > 0) b.append(',');
+            b.append(ids.get(i).longValue());
+        }
+        return new Reply(status, JSON_TYPE, b.append("]}").toString().getBytes(StandardCharsets.US_ASCII), Map.of());
+    }
+
     static Reply text(int status, String contentType, String body) {
         return new Reply(status, contentType, body.getBytes(StandardCharsets.UTF_8), Map.of());
     }

@@ -19,6 +19,17 @@ final class Figures {
         return -1;
     }
 
+    /**
+     * CPU time process {@code pid} has used so far (user and system, all its threads) in ms, from
+     * {@code /proc/PID/stat} (in clock ticks, assumed 100 a second as on every Linux here), or -1.
+     */
+    static long cpuMs(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // after the command's closing parenthesis: state is field 3, utime 14 and stime 15 (1-based)
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
+    }
+
     /** The {@code p}th percentile (nearest rank) of {@code xs}; NaN when there are none. */
     static double pct(List<Double> xs, double p) {
         if (xs.isEmpty()) return Double.NaN;

@@ -1,6 +1,7 @@
 package opsbot.bot.bench;
 
 import static opsbot.bot.bench.Figures.pct;
+import static opsbot.bot.bench.Figures.cpuMs;
 import static opsbot.bot.bench.Figures.rssKb;
 
 import opsbot.bot.store.Store;
@@ -54,6 +55,12 @@ public final class IntakeBench {
     private static final int PACED_RATE = Integer.getInteger("bench.paced-rate", 200);
     /** Prints when the slow answers (over 50 ms) were due, second by second (for finding a stall). */
     private static final boolean TIMELINE = Boolean.getBoolean("bench.timeline");
+    /**
+     * The JDK's HttpClient as the senders' client instead of {@link RawPoster}: it hands every request to its own
+     * selector thread and back, two more thread wake-ups per request in the measured latency (about 1 ms each on
+     * this VM), and it took more CPU per event than the bot on the same two cores.
+     */
+    private static final boolean JDK_CLIENT = Boolean.getBoolean("bench.jdk-client");
 
     public static void main(String[] args) throws Exception {
         TestEnv env = new TestEnv();
@@ -114,8 +121,13 @@ public final class IntakeBench {
             });
             // First at a steady rate (a heavy storm that the bot keeps up with: latency is the intake's own), then as
             // fast as the senders can (throughput; latency is then mostly waiting in line, 8 senders / rate).
+            monitor(uri);
+            long me = ProcessHandle.current().pid();
+            long[] cpu0 = {cpuMs(bot.pid()), cpuMs(me)};
             Storm paced = storm(uri, PACED_EVENTS, 0, PACED_RATE);
+            long[] cpu1 = {cpuMs(bot.pid()), cpuMs(me)};
             Storm storm = storm(uri, EVENTS, PACED_EVENTS, 0);
+            long[] cpu2 = {cpuMs(bot.pid()), cpuMs(me)};
             double secs = storm.secs();
             storming.set(false);
             sampler.join();
@@ -144,6 +156,10 @@ public final class IntakeBench {
                     storm.refused(), storm.failed());
             System.out.printf(Locale.ROOT, "full speed latency: median %.2f ms, p99 %.2f ms, max %.1f ms%n",
                     pct(lat, 50), pct(lat, 99), pct(lat, 100));
+            // where the two cores went: the bot's JVM, and the senders' (this one: its listener and sampler are idle)
+            System.out.printf(Locale.ROOT, "CPU per event: paced: bot %.0f us, senders %.0f us; full speed: bot %.0f us,"
+                    + " senders %.0f us%n", (cpu1[0] - cpu0[0]) * 1000.0 / PACED_EVENTS, (cpu1[1] - cpu0[1]) * 1000.0
+                    / PACED_EVENTS, (cpu2[0] - cpu1[0]) * 1000.0 / EVENTS, (cpu2[1] - cpu1[1]) * 1000.0 / EVENTS);
             System.out.printf(Locale.ROOT, "events lost (accepted, not in the store): %d (target 0); stored %d%n",
                     paced.accepted() + storm.accepted() - stored, stored);
             System.out.printf(Locale.ROOT, "lines in #ops: %d in all; most in any 60 s: %d (budget 10 + a digest)%n",
@@ -194,17 +210,16 @@ public final class IntakeBench {
         List<Thread> senders = new ArrayList<>();
         for (int s = 0; s < SENDERS; s++) {
             senders.add(Thread.ofPlatform().start(() -> {
-                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                        .connectTimeout(Duration.ofSeconds(5)).build();
+                // only the client in use is made (the JDK's starts a selector thread of its own)
+                HttpClient http = JDK_CLIENT ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(Duration.ofSeconds(5)).build() : null;
+                RawPoster raw = new RawPoster(uri, TOKEN);
                 int i;
                 while ((i = next.getAndIncrement()) < events) {
                     int k = (from + i) % KEYS;
                     String body = """
                             {"source":"backup","severity":"error","host":"imap%d","summary":"missing file %d in user.x%d cyrus.index","key":"slot-%d"}"""
                             .formatted(k % 50, k, k, k);
-                    HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
-                            .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(body)).build();
                     long a = System.nanoTime();
                     if (rate > 0) {
                         long due = t0 + i * 1_000_000_000L / rate;
@@ -214,14 +229,17 @@ public final class IntakeBench {
                         a = due;
                     }
                     try {
-                        int code = http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode();
+                        int code = JDK_CLIENT ? http.send(request(uri, body), HttpResponse.BodyHandlers.discarding())
+                                .statusCode() : raw.post(body);
                         answers.add(new long[]{a, System.nanoTime() - a});
                         if (code / 100 == 2) accepted.incrementAndGet();
                         else refused.incrementAndGet();
                     } catch (Exception e) {
                         failed.incrementAndGet();
+                        raw.close();
                     }
                 }
+                raw.close();
             }));
         }
         for (Thread t : senders) t.join();
@@ -235,6 +253,26 @@ public final class IntakeBench {
             System.out.println("slow answers (> 50 ms) by second of the storm: " + slow);
         }
         return new Storm(accepted.get(), refused.get(), failed.get(), secs, answers.stream().map(x -> x[1] / 1e6).toList());
+    }
+
+    /** The JDK client's request for one event (built only when that client is in use: it is CPU the senders spend). */
+    private static HttpRequest request(URI uri, String body) {
+        return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + TOKEN)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    /**
+     * Before the storm, the intake is asked what monitoring asks a running bot all day (Prometheus scrapes
+     * {@code /metrics}, a probe reads {@code /healthz}), from the senders' own client: the bot's HTTP server and
+     * this JVM's client code are then warm, as in production, and the first events' latency is the store's and
+     * the folder's, not this benchmark's class loading. Nothing is stored by it.
+     */
+    private static void monitor(URI uri) throws Exception {
+        try (RawPoster c = new RawPoster(uri, TOKEN)) {
+            for (int i = 0; i < 50; i++) {
+                if (c.get(i % 2 == 0 ? "/healthz" : "/metrics") != 200) throw new IllegalStateException("the intake is not healthy");
+            }
+        }
     }
 
     private static long stored(OpsbotConfig cfg) {
@@ -263,6 +301,9 @@ public final class IntakeBench {
         // As people start it: the launcher (its JVM options, its malloc settings); it execs java, so this is the bot.
         ProcessBuilder pb = new ProcessBuilder(env.root.resolve("opsbot").toString(), "run", "--config", cfg.toString());
         pb.environment().put("PW", env.password());
+        // -Dbench.bot-java-options="...": JVM options for the bot alone (e.g. native memory tracking, a profile)
+        String opts = System.getProperty("bench.bot-java-options");
+        if (opts != null) pb.environment().put("JDK_JAVA_OPTIONS", opts);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("bot.log").toFile()));
         return pb.start();
     }

@@ -455,6 +455,13 @@ class DutyTest {
         return posts.stream().filter(s -> s.startsWith(prefix)).count();
     }
 
+    /** Until each page's timer is at its row's next due time: the arming after its step's commit is done. */
+    private void awaitArmedAsTheirRows(long... ids) throws InterruptedException {
+        TestEnv.await("pages " + java.util.Arrays.toString(ids) + " armed as their rows say", () -> java.util.Arrays.stream(ids)
+                .allMatch(id -> bot.schedule.next(Escalation.KIND, "P" + id).map(Instant::toEpochMilli)
+                        .equals(Optional.ofNullable(page(id).nextDue()).map(Instant::toEpochMilli))), T);
+    }
+
     private void awaitState(long id, int step) throws InterruptedException {
         TestEnv.await("page " + id + " at step " + step, () -> page(id).step() == step, T);
     }
@@ -472,7 +479,8 @@ class DutyTest {
                 + " · !ack A1", awaitPost("matrix #ops:example.org @alice"));
         assertTrue(html.get(0).startsWith("<a href=\"https://matrix.to/#/@alice:example.org\">"), html.get(0));
         awaitState(1, 1);
-        assertTrue(bot.schedule.next(Escalation.KIND, "P1").isPresent(), "armed for the repeat");
+        // the next step's timer is armed right after the step's commit, which awaitState saw
+        TestEnv.await("armed for the repeat", () -> bot.schedule.next(Escalation.KIND, "P1").isPresent(), T);
 
         dueNow(1, Page.Step.REPEAT);
         assertEquals("irc #ops alice_phone: still unacknowledged after 10 min: A1 critical backup imap3: missing file 87040 · !ack A1",
@@ -722,7 +730,7 @@ class DutyTest {
         book.open(bot.store, 2, Severity.CRITICAL, List.of(OPS));
         awaitState(1, 1);
         awaitState(2, 1);
-        TestEnv.await("both armed", () -> bot.schedule.ids(Escalation.KIND).size() == 2, T);
+        awaitArmedAsTheirRows(1, 2); // a late arming after a step's commit would undo the cancels below
         assertTrue(bot.d.outbox().awaitSent(List.of(OPS), T));
         openedAgo(1, Duration.ofMinutes(13));
         openedAgo(2, Duration.ofMinutes(13));
@@ -1259,7 +1267,7 @@ class DutyTest {
         book.open(bot.store, 2, Severity.CRITICAL, List.of(OPS));
         awaitState(1, 1);
         awaitState(2, 1);
-        TestEnv.await("both armed", () -> bot.schedule.ids(Escalation.KIND).size() == 2, T);
+        awaitArmedAsTheirRows(1, 2); // a late arming after a step's commit would undo the cancels below
         // Page 1's row says a time no timer can hold (the sweep reads it first: soonest first); page 2 lost its timer.
         Instant never = java.time.LocalDate.of(-300_000_000, 1, 1).atStartOfDay().toInstant(ZoneOffset.UTC);
         bot.store.transaction("a time no timer holds", db -> {

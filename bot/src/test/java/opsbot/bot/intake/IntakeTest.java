@@ -185,6 +185,10 @@ class IntakeTest {
         assertEquals(202, a.status(), a.body());
         assertEquals(1, rows());
         assertEquals("signed", folded.get(0).event().source());
+        assertEquals("application/json", a.raw().headers().firstValue("Content-Type").orElse(""));
+        assertEquals("accepted", a.json().path("status").asText(), a.body());
+        assertEquals(folded.get(0).id(), a.json().path("events").path(0).asLong(), a.body());
+        assertEquals(1, a.json().path("events").size(), a.body());
     }
 
     @Test

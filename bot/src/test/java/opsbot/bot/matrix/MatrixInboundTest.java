@@ -162,7 +162,8 @@ class MatrixInboundTest {
         network = new MatrixNetwork(cfg, state::get, state::put, Clock.fixed(NOW, ZoneOffset.UTC));
         List<Heard> heard = new CopyOnWriteArrayList<>();
         network.start(in -> heard.add(new Heard(in, hs.messagesCalls.get())));
-        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        // a deadline, not a wait: 4 MB through a loopback homeserver took more than 20 s on a loaded machine
+        long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (heard.size() < expected) {
             if (System.nanoTime() > end) fail("heard " + heard.size() + " of " + expected);
             Thread.sleep(20);
