@@ -15,7 +15,13 @@ final class LineReader {
     private final int max;
     private final byte[] buf;
     private int start, end;
+    /** Where the search for the next LF goes on: bytes before it (from {@code start}) have none. */
+    private int scan;
     private long skipped;
+    /** The line being read is over the limit: skipped up to its end. */
+    private boolean overlong;
+    /** Bytes looked at for an LF, over all lines (tests: each byte is looked at once). */
+    private long scanned;
 
     /** @param max the longest line taken, in bytes without its CRLF (Kitteh: 9001, room for IRCv3 tags) */
     LineReader(InputStream in, int max) {
@@ -24,34 +30,45 @@ final class LineReader {
         this.buf = new byte[max + 2 + 8192];
     }
 
-    /** The next line (without CR LF), or null at the end of the stream; blocks until a whole line is there. */
+    /**
+     * The next line (without CR LF), or null at the end of the stream; blocks until a whole line is there. Each
+     * byte is looked at once, however few bytes each read brings: a long line that arrives a few bytes at a
+     * time costs no more than one that arrives at once.
+     */
     String next() throws IOException {
-        boolean overlong = false;
         while (true) {
-            for (int i = start; i < end; i++) {
+            for (int i = scan; i < end; i++) {
                 if (buf[i] == '\n') {
                     int len = i - start;
                     if (len > 0 && buf[i - 1] == '\r') len--;
                     String line = overlong || len > max ? null : new String(buf, start, len, StandardCharsets.UTF_8);
-                    start = i + 1;
+                    scanned += i + 1 - scan;
+                    start = scan = i + 1;
                     if (line != null) return line;
                     skipped++;
                     overlong = false;
-                    i = start - 1;
                 }
             }
+            scanned += end - scan;
+            scan = end;
             if (end - start > max + 1) { // no end of line within the limit: drop what is there, remember to skip the rest
                 overlong = true;
-                start = end = 0;
+                start = end = scan = 0;
             } else if (start > 0) { // room for more at the end
                 System.arraycopy(buf, start, buf, 0, end - start);
                 end -= start;
+                scan -= start;
                 start = 0;
             }
             int n = in.read(buf, end, buf.length - end);
             if (n < 0) return null;
             end += n;
         }
+    }
+
+    /** Bytes looked at for an end of line so far (tests). */
+    long scanned() {
+        return scanned;
     }
 
     /** Lines over the limit that were skipped so far. */

@@ -50,4 +50,16 @@ class LineReaderTest {
         byte[] bytes = {'a', (byte) 0xff, 'b', '\r', '\n'};
         assertEquals("a\uFFFDb", new LineReader(new ByteArrayInputStream(bytes), 100).next());
     }
+
+    /** A long line that arrives a byte at a time is looked at once, not again from its start after every read. */
+    @Test
+    void aLongLineArrivingAByteAtATimeIsScannedOnce() throws IOException {
+        String line = "x".repeat(9000);
+        byte[] bytes = (line + "\r\nok\r\n").getBytes(StandardCharsets.US_ASCII);
+        LineReader r = new LineReader(dribble(bytes, 1), 9001);
+        assertEquals(line, r.next());
+        assertEquals("ok", r.next());
+        assertNull(r.next());
+        assertEquals(bytes.length, r.scanned(), "each byte looked at once");
+    }
 }
