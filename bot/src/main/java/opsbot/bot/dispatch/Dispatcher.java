@@ -446,11 +446,18 @@ public final class Dispatcher implements AutoCloseable {
             // An answer that changes nothing goes out before its audit row: the row's durable commit (most of a
             // millisecond) need not hold up a !ping. It is still written here, on this person's lane, before
             // their next line is handled.
-            networks.reply(in, pager.page(key, lines));
+            // The row is written whatever the answer did; a failed answer may be partly out, so it is logged
+            // here, never followed by "nothing was run".
             try {
-                store.record(attempt(in, caller, b.word, "ran", null, null));
-            } catch (RuntimeException e) { // answered already: no "nothing was run" after it
-                log.error("cannot record {} by {} on {}", b.word, logSafe(in.nick()), in.network(), e);
+                networks.reply(in, pager.page(key, lines));
+            } catch (RuntimeException e) {
+                log.error("cannot answer {} by {} on {}", b.word, logSafe(in.nick()), in.network(), e);
+            } finally {
+                try {
+                    store.record(attempt(in, caller, b.word, "ran", null, null));
+                } catch (RuntimeException e) { // answered already: no "nothing was run" after it
+                    log.error("cannot record {} by {} on {}", b.word, logSafe(in.nick()), in.network(), e);
+                }
             }
             return;
         }

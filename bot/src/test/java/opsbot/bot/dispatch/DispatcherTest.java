@@ -47,6 +47,8 @@ class DispatcherTest {
     private final BlockingQueue<String> thread = new LinkedBlockingQueue<>();
     private final BlockingQueue<String> matrixSaid = new LinkedBlockingQueue<>();
     private final List<String> reactions = new CopyOnWriteArrayList<>();
+    /** When set, the IRC network's next send fails after taking the lines (as a connection that breaks mid-answer). */
+    private final java.util.concurrent.atomic.AtomicBoolean ircSendFails = new java.util.concurrent.atomic.AtomicBoolean();
     private Store store;
     private Dispatcher dispatcher;
     /** When set, the dispatcher's clock stands still there (tests of pacing must not depend on the machine's speed). */
@@ -80,6 +82,7 @@ class DispatcherTest {
             public void start(Consumer<Inbound> inbox) { }
             public void send(String target, List<String> lines) {
                 lines.forEach(l -> (target.equals("#incidents") ? feed : said).add(target + " " + l));
+                if (ircSendFails.getAndSet(false)) throw new IllegalStateException("the connection broke while answering");
             }
             public String selfName() { return "opsbot"; }
             public void close() { }
@@ -145,6 +148,23 @@ class DispatcherTest {
         reply();
         dispatcher.incidents().flush(Duration.ofSeconds(5));
         return threaded().replaceFirst("^!inc:x root (\\S+): .*", "$1");
+    }
+
+    /**
+     * An answer sent before its audit row (!ping) whose sending fails is still recorded, and is not followed by
+     * "nothing was run" (part of it may be out already).
+     */
+    @Test
+    void anAnswerFirstThatFailsToSendIsStillRecordedAndNotDenied() throws Exception {
+        ircSendFails.set(true);
+        say("alice", "#ops", "!ping");
+        assertEquals("#ops pong", reply());
+        say("alice", "#ops", "!whoami");
+        String next = reply();
+        assertFalse(next.contains("nothing was run"), next);
+        assertTrue(store.recent(10).stream().anyMatch(a -> "ping".equals(a.command()) && "ran".equals(a.decision())),
+                store.recent(10).toString());
+        assertFalse(said.stream().anyMatch(l -> l.contains("nothing was run")), said.toString());
     }
 
     @Test
