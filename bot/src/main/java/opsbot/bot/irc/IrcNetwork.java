@@ -8,12 +8,17 @@ import opsbot.commands.policy.Identity;
 import opsbot.commands.model.Sanitize;
 import opsbot.config.IrcConfig;
 import org.kitteh.irc.client.library.Client;
+import org.kitteh.irc.client.library.element.CapabilityState;
 import org.kitteh.irc.client.library.element.MessageTag;
 import org.kitteh.irc.client.library.element.User;
 import org.kitteh.irc.client.library.event.channel.ChannelJoinEvent;
 import org.kitteh.irc.client.library.event.channel.ChannelKickEvent;
 import org.kitteh.irc.client.library.event.channel.ChannelMessageEvent;
 import org.kitteh.irc.client.library.event.channel.ChannelPartEvent;
+import org.kitteh.irc.client.library.event.capabilities.CapabilitiesAcknowledgedEvent;
+import org.kitteh.irc.client.library.event.capabilities.CapabilitiesDeletedSupportedEvent;
+import org.kitteh.irc.client.library.event.capabilities.CapabilitiesNewSupportedEvent;
+import org.kitteh.irc.client.library.event.capabilities.CapabilitiesSupportedListEvent;
 import org.kitteh.irc.client.library.event.client.ClientNegotiationCompleteEvent;
 import org.kitteh.irc.client.library.event.client.ClientReceiveCommandEvent;
 import org.kitteh.irc.client.library.event.client.ClientReceiveNumericEvent;
@@ -64,7 +69,8 @@ import java.util.function.Consumer;
  * <p>Threads: the connection's reader thread reads each line and gives it to Kitteh (its input thread keeps
  * Kitteh's state and fires its events). A message with the server's {@code account} tag is handed to the
  * dispatcher's lanes by the reader thread itself ({@link #onLineRead}); every other message reaches opsbot
- * through Kitteh's events, on Kitteh's input thread, and is handed on there. Either way nothing slow runs on
+ * through Kitteh's events, on Kitteh's input thread, and is handed on there (one person's lines keep their
+ * order across the two: see {@link #onLineRead}). Either way nothing slow runs on
  * a thread that reads: a lane (a virtual thread per person and place) works on the line. A reply is handed by
  * the lane to the connection's writer thread, all lines the rate limit allows as one write ({@link PacedSender});
  * the lane never waits for the socket. So a {@code !ping} from a logged-in person takes two thread hand-offs
@@ -102,17 +108,23 @@ public final class IrcNetwork implements ChatNetwork {
     private volatile String saslFailure;
     private volatile int connection;
     /**
-     * The reader thread may take a line's {@code account} tag as the server's word: this connection registered
-     * with {@code account-tag} acknowledged, and the server has not withdrawn it since (CAP DEL, which the
-     * reader sees itself). False from the moment a connection is made until then.
-     */
-    private volatile boolean tagTrusted;
-    /**
      * Raw lines the reader thread handed on itself, each as often as it did: Kitteh's thread skips exactly
-     * these (each line once) instead of guessing from the line. Bounded: Kitteh raises an event for every one.
+     * these (each line once) instead of guessing from the line. Bounded: when full, the reader claims no more
+     * (Kitteh's thread delivers those lines) until Kitteh's thread has caught up; a claim is never forgotten.
      */
     private final Map<String, Integer> claimed = new ConcurrentHashMap<>();
-    private static final int MAX_CLAIMED = 10_000;
+    /** The bound of {@link #claimed} (tests: a small one). */
+    volatile int maxClaimed = 10_000;
+    /** Told once per time the claims were full (reader thread only). */
+    private boolean claimsFull;
+    /** Counted PRIVMSGs the reader passed to Kitteh that Kitteh's thread has not finished with (see {@link #onLineRead}). */
+    private final java.util.concurrent.atomic.AtomicInteger unseen = new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * Capabilities the server withdrew (CAP DEL) on this connection, as Kitteh's thread saw them, in the order of
+     * the lines: Kitteh takes a withdrawn capability off its supported list only, so its enabled list still has
+     * it. Emptied at each connection's CAP LS; a capability leaves it when the server acknowledges it again.
+     */
+    private final Set<String> withdrawn = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService upkeep = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "irc-upkeep");
         t.setDaemon(true);
@@ -146,7 +158,10 @@ public final class IrcNetwork implements ChatNetwork {
         this.cfg = cfg;
         this.prefix = prefix;
         this.registrationWait = registrationWait;
-        this.network = new SocketNetworkHandler(timeouts, this::onLineRead);
+        this.network = new SocketNetworkHandler(timeouts, () -> {
+            ConnectionView view = new ConnectionView(); // one per connection, on its reader thread only
+            return line -> onLineRead(view, line);
+        });
         Client.Builder b = Client.builder()
                 .nick(cfg.nick()).user(cfg.nick()).realName("opsbot")
                 .management().networkHandler(network)
@@ -233,6 +248,16 @@ public final class IrcNetwork implements ChatNetwork {
         return client;
     }
 
+    /** How many lines Kitteh's thread has yet to finish that hold up the reader's fast path (tests). */
+    int unseen() {
+        return unseen.get();
+    }
+
+    /** The sending queue, for tests in this package (e.g. to start it as Kitteh may at the wrong time). */
+    PacedSender sender() {
+        return paced;
+    }
+
     /** The connection's handler, for tests in this package (e.g. a small socket buffer, to fill it quickly). */
     SocketNetworkHandler network() {
         return network;
@@ -297,7 +322,7 @@ public final class IrcNetwork implements ChatNetwork {
         int dropped = out.queueReply(raws, URGENT_LINES);
         if (dropped > 0) {
             log.warn("irc: send queue full; {} lines to {} not sent", dropped, target);
-            out.queue("PRIVMSG " + target + " :(" + (dropped == raws.size() ? "this output of " + dropped + " lines was"
+            out.queueNotice(target, "(" + (dropped == raws.size() ? "this output of " + dropped + " lines was"
                     : "the last " + dropped + " lines of this output were") + " not sent: too much output is waiting to be sent)");
         }
     }
@@ -359,8 +384,53 @@ public final class IrcNetwork implements ChatNetwork {
         }
     }
 
+    /**
+     * Whether the capability is in use on this connection as of the line Kitteh's thread is at: acknowledged, and
+     * not withdrawn by the server since. Fails closed: a withdrawn {@code account-tag} means no account from a
+     * tag (identity falls back to tracking or WHOIS) until the server offers it again and acknowledges the
+     * bot's new request, or a reconnect.
+     */
     private boolean enabled(String capability) {
-        return client.getCapabilityManager().getCapability(capability).isPresent();
+        return !withdrawn.contains(capability.toLowerCase(Locale.ROOT))
+                && client.getCapabilityManager().getCapability(capability).isPresent();
+    }
+
+    /** A new connection's capability negotiation: nothing withdrawn on it yet. */
+    @Handler
+    public void onCapLs(CapabilitiesSupportedListEvent e) {
+        withdrawn.clear();
+    }
+
+    @Handler
+    public void onCapDel(CapabilitiesDeletedSupportedEvent e) {
+        for (CapabilityState c : e.getDeletedCapabilities()) {
+            withdrawn.add(c.getName().toLowerCase(Locale.ROOT));
+            log.warn("irc: the server withdrew the capability {}", Sanitize.forLog(c.getName()));
+        }
+    }
+
+    /**
+     * The server offers a capability it withdrew before: asked for again (Kitteh does not, as it still counts it
+     * enabled). Until the server acknowledges it, it stays withdrawn.
+     */
+    @Handler
+    public void onCapNew(CapabilitiesNewSupportedEvent e) {
+        List<String> again = e.getNewCapabilities().stream().map(CapabilityState::getName)
+                .filter(n -> withdrawn.contains(n.toLowerCase(Locale.ROOT))).toList();
+        if (!again.isEmpty()) {
+            var req = client.commands().capabilityRequest();
+            again.forEach(req::enable);
+            req.execute();
+        }
+    }
+
+    @Handler
+    public void onCapAck(CapabilitiesAcknowledgedEvent e) {
+        for (CapabilityState c : e.getAcknowledgedCapabilities()) {
+            if (!c.isDisabled()) {
+                withdrawn.remove(c.getName().toLowerCase(Locale.ROOT));
+            }
+        }
     }
 
     /**
@@ -370,59 +440,82 @@ public final class IrcNetwork implements ChatNetwork {
      * sooner than through Kitteh's events (its input thread). Only from {@code nick!user@host}, to a channel the
      * bot is in (named as the server named it at the join) or to the bot's own nick: anything else is left to
      * Kitteh's events and checks. Kitteh still gets the line for its own state; {@link #deliver} leaves exactly
-     * the lines claimed here alone. Order: one person's lines (one account, one place) are all tagged and all
-     * come this way, in the order read; a line without the tag is from another identity (anonymous, a nick), a
-     * lane of its own either way. Nothing slow happens here: a lane takes the line or answers "busy" off this
+     * the lines claimed here alone. Nothing slow happens here: a lane takes the line or answers "busy" off this
      * thread.
+     *
+     * <p>Order. Two threads hand lines to the lanes, this one and Kitteh's input thread, which works through the
+     * lines read some time later. Two rules keep the order in which lines were read:
+     * <ul>
+     * <li>Whether the fast path is open is decided from the stream alone ({@link ConnectionView}: account-tag
+     *     acknowledged at registration, the bot's nick, its channels, all as of this very line, per connection),
+     *     never from Kitteh's state, which lags the reader: a line Kitteh has yet to handle cannot be overtaken
+     *     because Kitteh has not yet seen the bot's own JOIN, 001 or NICK before it.</li>
+     * <li>{@link #unseen} counts the PRIVMSGs this thread passed to Kitteh without claiming them, that Kitteh has
+     *     not finished with yet (each may become a line on a lane there, even one {@link TaggedMessage} refuses).
+     *     Kitteh's thread counts each down once it is done with it ({@link #seen}, after every other handler of
+     *     the line, the delivery included). The fast path is taken only while the count is 0: then every earlier
+     *     line has reached its lane, and this one cannot overtake it. Both sides count the same lines
+     *     ({@link IrcLines#countable}, a function of the line alone), and Kitteh raises its event for every one of
+     *     them, so each count up has exactly one count down. While Kitteh's thread is behind (a burst of untagged
+     *     lines), tagged lines simply go its way too.</li>
+     * </ul>
      */
-    private void onLineRead(String line) {
-        if (capDeleted(line, CapabilityManager.Defaults.ACCOUNT_TAG)) {
-            tagTrusted = false;
+    private void onLineRead(ConnectionView view, String line) {
+        view.see(line);
+        if (!IrcLines.countable(line)) {
             return;
         }
+        if (!fastPath(view, line)) {
+            unseen.incrementAndGet();
+        }
+    }
+
+    /** Hands the line to the lanes from the reader thread, and claims it so that Kitteh's thread does not; or false. */
+    private boolean fastPath(ConnectionView view, String line) {
         Consumer<Inbound> in = inbox;
-        TaggedMessage m = in == null || !tagTrusted ? null : TaggedMessage.parse(line);
-        if (m == null || m.nick().equalsIgnoreCase(client.getNick())) {
-            return;
+        String self = view.nick();
+        if (in == null || !view.tagTrusted() || self == null || unseen.get() != 0) {
+            return false;
+        }
+        TaggedMessage m = TaggedMessage.parse(line);
+        if (m == null || m.nick().equalsIgnoreCase(self)) {
+            return false;
         }
         String channel = null;
         if (m.toChannel()) {
-            channel = joined.get(m.target().toLowerCase(Locale.ROOT));
+            channel = view.joined(m.target());
             if (channel == null) {
-                return;
+                return false;
             }
-        } else if (!m.target().equalsIgnoreCase(client.getNick())) {
-            return;
-        }
-        if (claimed.size() >= MAX_CLAIMED) {
-            log.warn("irc: {} lines handed on by the reader were never seen by Kitteh; forgetting them", claimed.size());
-            claimed.clear();
-        }
-        claimed.merge(line, 1, Integer::sum);
-        in.accept(new Inbound(name(), channel, m.nick(), Identity.irc(name(), m.nick(), m.account()), m.text()));
-    }
-
-    /** Whether the raw line is the server's {@code CAP * DEL} of the capability. */
-    static boolean capDeleted(String line, String capability) {
-        String s = line;
-        if (s.startsWith("@")) {
-            int sp = s.indexOf(' ');
-            if (sp < 0) return false;
-            s = s.substring(sp + 1);
-        }
-        if (s.startsWith(":")) {
-            int sp = s.indexOf(' ');
-            if (sp < 0) return false;
-            s = s.substring(sp + 1);
-        }
-        String[] w = s.split(" ", 4); // CAP target DEL :caps
-        if (w.length < 4 || !w[0].equalsIgnoreCase("CAP") || !w[2].equalsIgnoreCase("DEL")) {
+        } else if (!m.target().equalsIgnoreCase(self)) {
             return false;
         }
-        for (String cap : w[3].replaceFirst("^:", "").split(" ")) {
-            if (cap.equalsIgnoreCase(capability)) return true;
+        if (claimed.size() >= maxClaimed) {
+            // Kitteh's thread is far behind: leave lines to it (never forget a claim, or a line would run twice).
+            if (!claimsFull) {
+                claimsFull = true;
+                log.warn("irc: {} lines handed on by the reader are not yet seen by Kitteh; leaving the next ones to Kitteh",
+                        claimed.size());
+            }
+            return false;
         }
-        return false;
+        claimsFull = false;
+        claimed.merge(line, 1, Integer::sum);
+        in.accept(new Inbound(name(), channel, m.nick(), Identity.irc(name(), m.nick(), m.account()), m.text()));
+        return true;
+    }
+
+    /**
+     * Last of every handler of a line's command event on Kitteh's thread (after its delivery): a line the reader
+     * claimed is no longer claimed, any other counted line is no longer {@link #unseen}. Each countable line
+     * has exactly one such event (see {@link IrcLines#countable}), whether Kitteh delivered it or dropped it.
+     */
+    @Handler(priority = Integer.MIN_VALUE)
+    public void seen(ClientReceiveCommandEvent e) {
+        String raw = e.getServerMessage().getMessage();
+        if (IrcLines.countable(raw) && !unclaim(raw)) {
+            unseen.decrementAndGet();
+        }
     }
 
     /** Whether the reader thread handed this raw line on (then it is no longer counted). */
@@ -439,8 +532,10 @@ public final class IrcNetwork implements ChatNetwork {
     private void deliver(ServerMessageEvent e, User user, String channel, String text) {
         Consumer<Inbound> in = inbox;
         String nick = user.getNick();
-        if (in == null || nick.equalsIgnoreCase(client.getNick()) || unclaim(e.getSource().getMessage())) {
-            return; // not for us, or already handed on by the reader thread (onLineRead)
+        // Claimed lines are all before any line counted in unseen in Kitteh's queue (a claim needs unseen at 0),
+        // so a claim of this very text is this line's. The claim is dropped in seen(), whatever happens here.
+        if (in == null || claimed.containsKey(e.getSource().getMessage()) || nick.equalsIgnoreCase(client.getNick())) {
+            return; // already handed on by the reader thread (onLineRead), or not for us
         }
         if (enabled(CapabilityManager.Defaults.ACCOUNT_TAG)) {
             // The server vouches per message: no tag means not logged in.
@@ -478,21 +573,8 @@ public final class IrcNetwork implements ChatNetwork {
         }
     }
 
-    /** The nick of a raw line's {@code :nick!user@host} prefix (after any tags), or null. */
-    static String senderNick(String raw) {
-        String s = raw;
-        if (s.startsWith("@")) {
-            int sp = s.indexOf(' ');
-            if (sp < 0) return null;
-            s = s.substring(sp + 1).stripLeading();
-        }
-        if (!s.startsWith(":")) return null;
-        int end = s.length();
-        for (char c : new char[]{'!', '@', ' '}) {
-            int i = s.indexOf(c);
-            if (i > 0 && i < end) end = i;
-        }
-        return end > 1 ? s.substring(1, end) : null;
+    private static String senderNick(String raw) {
+        return IrcLines.senderNick(raw);
     }
 
     @Handler
@@ -560,7 +642,6 @@ public final class IrcNetwork implements ChatNetwork {
     @Handler
     public void onEstablished(ClientConnectionEstablishedEvent e) {
         int attempt = ++connection;
-        tagTrusted = false;
         loggedInAs = null;
         saslFailure = null;
         registered = false;
@@ -583,8 +664,6 @@ public final class IrcNetwork implements ChatNetwork {
     @Handler
     public void onConnected(ClientNegotiationCompleteEvent e) {
         registered = true;
-        // Kitteh's capability state, as of registration (it handled every CAP line before this one).
-        tagTrusted = enabled(CapabilityManager.Defaults.ACCOUNT_TAG);
         if (cfg.sasl() != null && loggedInAs == null) {
             log.warn("irc: connected to {}:{} as {} but not logged in to services: {}; joining no channel, leaving"
                     + " to try again", cfg.server(), cfg.port(), client.getNick(), whyNotLoggedIn());
@@ -595,7 +674,10 @@ public final class IrcNetwork implements ChatNetwork {
         ready = true;
         log.info("irc: connected to {}:{} as {}{}", cfg.server(), cfg.port(), client.getNick(),
                 loggedInAs == null ? "" : ", logged in as " + loggedInAs);
-        upkeep.execute(this::upkeep);
+        // The JOINs go to the connection's writer now, before Kitteh starts the sending queue (right after this
+        // event): lines waiting there since the last connection (a reply put back, the "may not have been sent"
+        // notice) then reach the server after the JOIN, not before it, where a +n channel would refuse them.
+        network.writeFirst(cfg.channels().stream().map(ch -> "JOIN " + ch).toList());
     }
 
     private String whyNotLoggedIn() {
@@ -634,7 +716,6 @@ public final class IrcNetwork implements ChatNetwork {
     /** Reconnect forever, with capped exponential backoff and jitter so a restarted server isn't stampeded. */
     @Handler
     public void onConnectionEnded(ClientConnectionEndedEvent e) {
-        tagTrusted = false;
         ready = false;
         registered = false;
         loggedInAs = null;

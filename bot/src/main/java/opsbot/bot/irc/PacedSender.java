@@ -41,10 +41,18 @@ import java.util.function.LongSupplier;
  * lines whose write failed may or may not have reached the server, and each place they were for is told so
  * once the bot is connected again. Kitteh's own immediate lines (registration, PONG) still go through Kitteh's
  * sender; no protocol step of Kitteh's depends on the order between the two once registered, and before that
- * nothing is sent from here (Kitteh starts this queue when registration is done).
+ * nothing is sent from here (Kitteh starts this queue when registration is done; and the connection takes
+ * nothing from it before Kitteh told it so, see {@link SocketConnection#startPing}, even if Kitteh left this
+ * queue running across a reconnect).
  */
 final class PacedSender implements MessageSendingQueue {
     private static final Logger log = LoggerFactory.getLogger(PacedSender.class);
+    /**
+     * Urgent lines beyond {@code maxUrgent} only for the bot's own notices that output was not sent: a reply
+     * refused because the queue is full is told in the same queue. Beyond that, notices are counted and told
+     * with the next one that fits.
+     */
+    static final int NOTICE_RESERVE = 16;
     /** How soon to look again when the connection's writer had no room. */
     private static final long RETRY_MICROS = 100_000;
 
@@ -84,6 +92,8 @@ final class PacedSender implements MessageSendingQueue {
     private double tokens;
     private long last;
     private long droppedUrgent;
+    /** Notices that did not fit even the reserve, not told yet. */
+    private long untoldNotices;
 
     PacedSender(double rate, int maxUrgent, int maxBulk) {
         this(rate, maxUrgent, maxBulk, System::nanoTime);
@@ -179,6 +189,24 @@ final class PacedSender implements MessageSendingQueue {
         return dropped;
     }
 
+    /**
+     * A notice that output was not sent, {@code "PRIVMSG target :(…)"}: urgent, and taken even when the urgent
+     * queue is full (into {@link #NOTICE_RESERVE}). When even that is full it is counted, and the count is told
+     * with the next notice that fits.
+     */
+    synchronized void queueNotice(String target, String text) {
+        if (urgent.size() >= maxUrgent + NOTICE_RESERVE) {
+            untoldNotices++;
+            log.warn("irc: no room even for the notice to {} that output was not sent ({} such notices not sent)",
+                    target, untoldNotices);
+            return;
+        }
+        String more = untoldNotices == 0 ? "" : " (and " + untoldNotices + " more such notices could not be sent)";
+        untoldNotices = 0;
+        urgent.add("PRIVMSG " + target + " :" + text + more);
+        drain();
+    }
+
     /** A bulk line: goes after every urgent line. False (and not queued) when the bulk queue is full. */
     synchronized boolean queueBulk(String message) {
         if (bulk.size() >= maxBulk) {
@@ -239,8 +267,9 @@ final class PacedSender implements MessageSendingQueue {
 
     /**
      * Lines the writer did not write. Never begun: put back in front (tracked ones excepted: their writer was
-     * told, and tries again itself), as far as the urgent queue has room. A failed write: those lines may or may
-     * not have reached the server, so each place they were for is told, once connected again.
+     * told, and tries again itself), as far as the urgent queue has room; those that do not fit were not sent,
+     * and each place they were for is told so. A failed write: those lines may or may not have reached the
+     * server, so each place they were for is told that. Told once connected again (the sender waits until then).
      */
     private synchronized void unwritten(List<String> lines, List<CompletableFuture<Void>> waiting, Throwable e) {
         List<String> untracked = new ArrayList<>();
@@ -250,24 +279,25 @@ final class PacedSender implements MessageSendingQueue {
         if (untracked.isEmpty() || shutDown) {
             return;
         }
-        if (e instanceof SocketConnection.NotWritten && urgent.size() + untracked.size() <= maxUrgent) {
+        boolean neverBegun = e instanceof SocketConnection.NotWritten;
+        if (neverBegun && urgent.size() + untracked.size() <= maxUrgent) {
             List<String> back = new ArrayList<>(untracked);
             back.addAll(urgent);
             urgent.clear();
             urgent.addAll(back);
             return;
         }
-        log.warn("irc: {} lines may not have been sent ({})", untracked.size(), e.toString());
+        log.warn("irc: {} lines {} ({})", untracked.size(), neverBegun ? "not sent: no room to keep them" : "may not have been sent",
+                e.toString());
         java.util.Set<String> targets = new java.util.LinkedHashSet<>();
         for (String line : untracked) {
             String[] w = line.split(" ", 3);
             if (w.length == 3 && (w[0].equals("PRIVMSG") || w[0].equals("NOTICE"))) targets.add(w[1]);
         }
         for (String target : targets) {
-            if (urgent.size() < maxUrgent) {
-                urgent.add("PRIVMSG " + target + " :(some of my last output here may not have been sent: the"
-                        + " connection to the server failed while writing it)");
-            }
+            queueNotice(target, neverBegun
+                    ? "(some of my last output here was not sent: too much output was waiting when the connection to the server ended)"
+                    : "(some of my last output here may not have been sent: the connection to the server failed while writing it)");
         }
     }
 

@@ -89,6 +89,13 @@ final class SocketConnection implements ClientConnection {
     private final Client.WithManagement client;
     private final SocketNetworkHandler handler;
     private final Timeouts timeouts;
+    /** Sees each line read before Kitteh does (see {@link SocketNetworkHandler#lineRead}). */
+    private final java.util.function.Consumer<String> hook;
+    /**
+     * Kitteh said this connection may send (it calls {@link #startPing} when registration is done, as it starts
+     * its sending queue): only then does {@link #write} take lines. Kitteh's own (registration, PONG) go anyway.
+     */
+    private volatile boolean sending;
     /** The writer's queue; guarded by {@code queueLock}, never held across a write. */
     private final ReentrantLock queueLock = new ReentrantLock();
     private final Condition queued = queueLock.newCondition();
@@ -109,10 +116,12 @@ final class SocketConnection implements ClientConnection {
     private volatile ScheduledFuture<?> ping;
     private volatile ScheduledFuture<?> watch;
 
-    SocketConnection(Client.WithManagement client, SocketNetworkHandler handler, Timeouts timeouts) {
+    SocketConnection(Client.WithManagement client, SocketNetworkHandler handler, Timeouts timeouts,
+                     java.util.function.Consumer<String> hook) {
         this.client = client;
         this.handler = handler;
         this.timeouts = timeouts;
+        this.hook = hook;
     }
 
     void start() {
@@ -126,6 +135,7 @@ final class SocketConnection implements ClientConnection {
         } catch (IOException | RuntimeException e) {
             alive = false;
             close();
+            failQueued(); // no writer will ever take what was handed over meanwhile (Kitteh's CAP, USER, NICK)
             ClientConnectionFailedEvent failed = new ClientConnectionFailedEvent(client, reconnect, e);
             client.getEventManager().callEvent(failed);
             client.getExceptionListener().queue(new KittehConnectionException(e, false));
@@ -135,19 +145,19 @@ final class SocketConnection implements ClientConnection {
             return;
         }
         lastRead = System.nanoTime();
-        OutputStream out;
-        try {
-            out = s.getOutputStream();
-        } catch (IOException e) {
-            out = null;
-        }
-        OutputStream o = out;
-        Thread.ofPlatform().daemon().name("irc-writer").start(() -> writeLoop(o));
-        watch = handler.every(this::watch, Duration.ofSeconds(1));
-        client.getEventManager().callEvent(new ClientConnectionEstablishedEvent(client));
-        client.beginMessageSendingImmediate(this::writeFromKitteh);
         Throwable cause = null;
         try {
+            OutputStream out;
+            try {
+                out = s.getOutputStream();
+            } catch (IOException e) {
+                out = null;
+            }
+            OutputStream o = out;
+            Thread.ofPlatform().daemon().name("irc-writer").start(() -> writeLoop(o));
+            watch = handler.every(this::watch, Duration.ofSeconds(1));
+            client.getEventManager().callEvent(new ClientConnectionEstablishedEvent(client));
+            client.beginMessageSendingImmediate(this::writeFromKitteh);
             LineReader lines = new LineReader(s.getInputStream(), SocketNetworkHandler.MAX_LINE);
             long skipped = 0;
             for (String line; (line = lines.next()) != null; ) {
@@ -161,7 +171,7 @@ final class SocketConnection implements ClientConnection {
                 }
                 lastMessage = line;
                 client.getInputListener().queue(line);
-                handler.lineRead(line);
+                handler.lineRead(hook, line);
                 client.processLine(line);
             }
         } catch (IOException | RuntimeException e) {
@@ -237,11 +247,14 @@ final class SocketConnection implements ClientConnection {
         return host.contains(":") || host.matches("[0-9.]+");
     }
 
-    /** How many more lines {@link #write} takes now (other than Kitteh's own): 0 while not connected. */
+    /**
+     * How many more lines {@link #write} takes now (other than Kitteh's own): 0 until Kitteh starts sending on
+     * this connection (registered), and once it is ending (QUIT said, closed).
+     */
     int room() {
         queueLock.lock();
         try {
-            return writerDone || closing ? 0 : Math.max(0, QUEUED_LINES - RESERVED - queuedLines);
+            return !takesWrites() ? 0 : Math.max(0, QUEUED_LINES - RESERVED - queuedLines);
         } finally {
             queueLock.unlock();
         }
@@ -254,15 +267,23 @@ final class SocketConnection implements ClientConnection {
      * error (then it is closed, and some of the lines may have reached the server).
      */
     CompletableFuture<Void> write(List<String> lines) {
-        return hand(lines, QUEUED_LINES - RESERVED);
+        return hand(lines, QUEUED_LINES - RESERVED, false);
     }
 
-    private CompletableFuture<Void> hand(List<String> lines, int limit) {
+    /** Called with the queue's lock held. */
+    private boolean takesWrites() {
+        return sending && quitSince == 0 && !writerDone && !closing;
+    }
+
+    /** Lines of Kitteh's own go whenever the writer runs; others ({@code write}) only while {@link #takesWrites}. */
+    private CompletableFuture<Void> hand(List<String> lines, int limit, boolean own) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         queueLock.lock();
         try {
             if (writerDone || closing) {
                 done.completeExceptionally(new NotWritten("not connected"));
+            } else if (!own && !takesWrites()) {
+                done.completeExceptionally(new NotWritten(sending ? "the connection is ending" : "not registered yet"));
             } else if (queuedLines + lines.size() > limit) {
                 done.completeExceptionally(new NotWritten(queuedLines + " lines are waiting to be written"));
             } else {
@@ -322,26 +343,40 @@ final class SocketConnection implements ClientConnection {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            List<Batch> rest;
-            queueLock.lock();
-            try {
-                writerDone = true;
-                rest = List.copyOf(batches);
-                batches.clear();
-                queuedLines = 0;
-            } finally {
-                queueLock.unlock();
-            }
-            // The latest first: a sender that puts each back in front of its queue keeps them in their order.
-            for (int i = rest.size() - 1; i >= 0; i--) {
-                rest.get(i).done().completeExceptionally(new NotWritten("the connection ended first"));
-            }
+            failQueued();
         }
+    }
+
+    /** The writer is done (or never ran): what waits in its queue fails as never written. */
+    private void failQueued() {
+        List<Batch> rest;
+        queueLock.lock();
+        try {
+            writerDone = true;
+            rest = List.copyOf(batches);
+            batches.clear();
+            queuedLines = 0;
+        } finally {
+            queueLock.unlock();
+        }
+        // The latest first: a sender that puts each back in front of its queue keeps them in their order.
+        for (int i = rest.size() - 1; i >= 0; i--) {
+            rest.get(i).done().completeExceptionally(new NotWritten("the connection ended first"));
+        }
+    }
+
+    /** Lines of the bot's own protocol (see {@link SocketNetworkHandler#writeFirst}): as Kitteh's, in one write. */
+    void writeOwn(List<String> lines) {
+        hand(lines, QUEUED_LINES, true).whenComplete((ok, e) -> {
+            if (e instanceof Exception x && !closing) {
+                client.getExceptionListener().queue(x);
+            }
+        });
     }
 
     /** Kitteh's immediate sender's consumer: it must not throw (that would end Kitteh's sending thread), nor wait. */
     private void writeFromKitteh(String line) {
-        hand(List.of(line), QUEUED_LINES).whenComplete((ok, e) -> {
+        hand(List.of(line), QUEUED_LINES, true).whenComplete((ok, e) -> {
             if (e instanceof Exception x && !closing) {
                 client.getExceptionListener().queue(x);
             }
@@ -351,9 +386,17 @@ final class SocketConnection implements ClientConnection {
     /**
      * Every second, on the handler's watch thread, which does nothing that can block: a write the server does
      * not take, or a QUIT not written in time, closes the TCP socket; nothing read for too long says QUIT
-     * without waiting for it.
+     * without waiting for it. Never throws: that would end the fixed-delay task silently.
      */
     private void watch() {
+        try {
+            check();
+        } catch (RuntimeException e) {
+            log.error("irc: the connection's watch failed", e);
+        }
+    }
+
+    private void check() {
         long now = System.nanoTime();
         long since = writingSince;
         long quit = quitSince;
@@ -395,7 +438,7 @@ final class SocketConnection implements ClientConnection {
      * the TCP socket, under any TLS: closing the TLS socket would wait for a write in progress, which may never
      * end; with the TCP socket closed, reads and writes through TLS fail at once.
      */
-    private void close() {
+    void close() {
         queueLock.lock();
         try {
             closing = true;
@@ -431,13 +474,31 @@ final class SocketConnection implements ClientConnection {
         return alive;
     }
 
+    /**
+     * Kitteh calls this when registration is done, just before it starts its sending queue: the keepalive PING
+     * starts (once: an earlier one is cancelled), and {@link #write} takes lines from now on. Lines handed over
+     * sooner are refused as never written (the sender keeps them): a sender Kitteh left running across a
+     * reconnect cannot write to a connection before its CAP, NICK and USER.
+     */
     @Override
-    public void startPing() {
+    public synchronized void startPing() {
+        cancel(ping);
         ScheduledFuture<?> p = handler.pingEvery(client::ping, timeouts.ping());
         ping = p;
+        queueLock.lock();
+        try {
+            sending = true;
+        } finally {
+            queueLock.unlock();
+        }
         if (!alive) { // ended meanwhile: this connection has nothing more to ping
             cancel(p);
         }
+    }
+
+    /** nanoTime when the write in progress began, 0 when none is (tests: the writer really is stuck). */
+    long writingSince() {
+        return writingSince;
     }
 
     @Override
@@ -470,8 +531,8 @@ final class SocketConnection implements ClientConnection {
 
     /** Hands a QUIT to the writer, to close once it is written; never waits. */
     private CompletableFuture<Void> quit(String message) {
-        quitSince = System.nanoTime();
-        CompletableFuture<Void> q = hand(List.of("QUIT" + (message != null ? " :" + message : "")), QUEUED_LINES);
+        quitSince = System.nanoTime(); // from now on write() takes nothing: nothing goes after the QUIT
+        CompletableFuture<Void> q = hand(List.of("QUIT" + (message != null ? " :" + message : "")), QUEUED_LINES, true);
         q.whenComplete((ok, e) -> close());
         return q;
     }

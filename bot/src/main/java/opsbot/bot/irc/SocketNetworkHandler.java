@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Kitteh's network handler (its public extension point {@code Client.Builder.management().networkHandler}), as
@@ -33,7 +34,7 @@ final class SocketNetworkHandler implements NetworkHandler, PacedSender.Writer {
     static final int MAX_LINE = 9001;
 
     private final SocketConnection.Timeouts timeouts;
-    private final Consumer<String> lineHook;
+    private final Supplier<Consumer<String>> lineHooks;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "irc-connection-timer");
         t.setDaemon(true);
@@ -48,19 +49,25 @@ final class SocketNetworkHandler implements NetworkHandler, PacedSender.Writer {
     volatile int sendBuffer;
     private volatile Resolver resolver = new JavaResolver();
     private volatile SocketConnection current;
+    /** Shut down for good: no connection is made any more (guarded by this handler's monitor, as connect is). */
+    private boolean stopped;
 
     /**
-     * @param lineHook sees every line read, on the reader thread, before Kitteh does (see {@link IrcNetwork});
-     *                 it must return at once
+     * @param lineHooks one hook per connection, made when it is: sees every line read, on that connection's
+     *                  reader thread, before Kitteh does (see {@link IrcNetwork}); it must return at once
      */
-    SocketNetworkHandler(SocketConnection.Timeouts timeouts, Consumer<String> lineHook) {
+    SocketNetworkHandler(SocketConnection.Timeouts timeouts, Supplier<Consumer<String>> lineHooks) {
         this.timeouts = timeouts;
-        this.lineHook = lineHook;
+        this.lineHooks = lineHooks;
     }
 
+    /** Refused once stopped: a reconnect job already running when the client shut down makes nothing. */
     @Override
     public synchronized ClientConnection connect(Client.WithManagement client) {
-        SocketConnection c = new SocketConnection(client, this, timeouts);
+        if (stopped) {
+            throw new IllegalStateException("the IRC connection is shut down");
+        }
+        SocketConnection c = new SocketConnection(client, this, timeouts, lineHooks.get());
         current = c;
         c.start();
         return c;
@@ -76,6 +83,22 @@ final class SocketNetworkHandler implements NetworkHandler, PacedSender.Writer {
         return c != null ? c.write(lines) : CompletableFuture.failedFuture(new SocketConnection.NotWritten("not connected"));
     }
 
+    /**
+     * Hands lines to the current connection's writer as Kitteh's own lines go: also before Kitteh starts sending
+     * on it. For the JOINs at registration, which must reach the server before anything the sending queue holds.
+     */
+    void writeFirst(List<String> lines) {
+        SocketConnection c = current;
+        if (c != null && !lines.isEmpty()) {
+            c.writeOwn(lines);
+        }
+    }
+
+    /** The current connection (tests). */
+    SocketConnection current() {
+        return current;
+    }
+
     /** How many lines the current connection's writer takes now; 0 when not connected. */
     @Override
     public int room() {
@@ -84,9 +107,9 @@ final class SocketNetworkHandler implements NetworkHandler, PacedSender.Writer {
     }
 
     /** The hook must not end the read loop: whatever it throws is logged, and the line still goes to Kitteh. */
-    void lineRead(String line) {
+    void lineRead(Consumer<String> hook, String line) {
         try {
-            lineHook.accept(line);
+            hook.accept(line);
         } catch (RuntimeException e) {
             log.error("irc: handling a line on the reader thread failed", e);
         }
@@ -126,8 +149,16 @@ final class SocketNetworkHandler implements NetworkHandler, PacedSender.Writer {
         }
     }
 
-    /** The client shut down for good: no more reconnects or timed jobs. */
+    /** The client shut down for good: no more connections, reconnects or timed jobs; the current one is closed. */
     void stop() {
+        SocketConnection c;
+        synchronized (this) {
+            stopped = true;
+            c = current;
+        }
+        if (c != null) {
+            c.close();
+        }
         timer.shutdownNow();
         pinger.shutdownNow();
     }

@@ -33,6 +33,12 @@ final class FakeIrcd implements Closeable {
     volatile Sasl sasl = Sasl.SUCCEED;
     /** Lines the client sent, over all connections, in order. */
     final List<String> heard = new CopyOnWriteArrayList<>();
+    /** PRIVMSGs refused as a real server with +n channels does: to a channel the client had not joined (404). */
+    final List<String> refused = new CopyOnWriteArrayList<>();
+    /** Lines written to the client right after the answer to its JOIN, in the same burst. */
+    volatile List<String> afterJoin = List.of();
+    /** While set, the welcome (001-005) waits for {@link #welcome}, as a slow server would. */
+    volatile boolean holdWelcome;
     private final BlockingQueue<String> unread = new LinkedBlockingQueue<>();
     final AtomicInteger connections = new AtomicInteger();
     private volatile Conn current;
@@ -84,6 +90,14 @@ final class FakeIrcd implements Closeable {
         }
     }
 
+    /** Sends the welcome held by {@link #holdWelcome} (once the client asked for it). */
+    void welcome() throws IOException {
+        holdWelcome = false;
+        Conn c = current;
+        if (c == null) throw new IOException("no client connected");
+        c.maybeWelcome();
+    }
+
     /** Stops reading what the client sends on this connection (a later one is read again). */
     void stall() {
         stalled = current;
@@ -105,8 +119,9 @@ final class FakeIrcd implements Closeable {
     private final class Conn {
         private final Socket socket;
         private final OutputStream out;
-        private String nick = "*";
-        private boolean user, capEnd, welcomed, capLs;
+        private volatile String nick = "*";
+        private volatile boolean user, capEnd, welcomed, capLs;
+        private final java.util.Set<String> channels = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         Conn(Socket socket) throws IOException {
             this.socket = socket;
@@ -171,9 +186,20 @@ final class FakeIrcd implements Closeable {
                 }
                 case "JOIN" -> {
                     String ch = w[1];
-                    write(":" + nick + "!bot@127.0.0.1 JOIN " + ch + (caps.contains("extended-join") ? " opsbot :opsbot" : ""));
-                    write(":fake 353 " + nick + " = " + ch + " :" + nick);
-                    write(":fake 366 " + nick + " " + ch + " :End of /NAMES list.");
+                    channels.add(ch.toLowerCase(java.util.Locale.ROOT));
+                    StringBuilder burst = new StringBuilder();
+                    burst.append(":" + nick + "!bot@127.0.0.1 JOIN " + ch + (caps.contains("extended-join") ? " opsbot :opsbot" : "")).append("\r\n");
+                    burst.append(":fake 353 " + nick + " = " + ch + " :" + nick).append("\r\n");
+                    burst.append(":fake 366 " + nick + " " + ch + " :End of /NAMES list.");
+                    for (String l : afterJoin) burst.append("\r\n").append(l);
+                    write(burst.toString());
+                }
+                case "PRIVMSG" -> {
+                    String target = w.length > 1 ? w[1] : "";
+                    if (target.startsWith("#") && !channels.contains(target.toLowerCase(java.util.Locale.ROOT))) {
+                        refused.add(line);
+                        write(":fake 404 " + nick + " " + target + " :Cannot send to channel (no external messages)");
+                    }
                 }
                 case "PING" -> write(":fake PONG fake " + (w.length > 1 ? w[1] : ""));
                 case "QUIT" -> close();
@@ -195,8 +221,8 @@ final class FakeIrcd implements Closeable {
             }
         }
 
-        private void maybeWelcome() throws IOException {
-            if (welcomed || !user || nick.equals("*") || (capLs && !capEnd)) return;
+        synchronized void maybeWelcome() throws IOException {
+            if (holdWelcome || welcomed || !user || nick.equals("*") || (capLs && !capEnd)) return;
             welcomed = true;
             write(":fake 001 " + nick + " :Welcome to the fake network " + nick);
             write(":fake 002 " + nick + " :Your host is fake");

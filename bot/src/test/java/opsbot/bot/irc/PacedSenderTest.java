@@ -241,4 +241,50 @@ class PacedSenderTest {
         assertEquals(4, s.queueReply(List.of("a", "b", "c", "d"), 2), "all four refused");
         assertEquals(List.of("u0", "u1"), List.copyOf(s.shutdown()), "no tail without its beginning");
     }
+
+    /**
+     * A reply refused because the urgent queue is full is still told: the notice has room of its own. When even
+     * that is full, the notices not sent are counted and told with the next one.
+     */
+    @Test
+    void theNoticeOfARefusedReplyHasRoomEvenWhenTheQueueIsFull() {
+        PacedSender s = new PacedSender(10, 3, 100);
+        for (int i = 0; i < 3; i++) s.queue("u" + i);
+        assertEquals(2, s.queueReply(List.of("a", "b"), 2));
+        s.queueNotice("#ops", "(this output of 2 lines was not sent)");
+        assertEquals(List.of("u0", "u1", "u2", "PRIVMSG #ops :(this output of 2 lines was not sent)"), List.copyOf(s.shutdown()));
+
+        PacedSender full = new PacedSender(10, 3, 100, now::get); // a burst of 10, then the clock stands still
+        for (int i = 0; i < 3; i++) full.queue("u" + i);
+        for (int i = 0; i < PacedSender.NOTICE_RESERVE + 2; i++) full.queueNotice("#ops", "(n" + i + ")");
+        assertTrue(full.contains("PRIVMSG #ops :(n" + (PacedSender.NOTICE_RESERVE - 1) + ")"));
+        assertFalse(full.contains("PRIVMSG #ops :(n" + PacedSender.NOTICE_RESERVE + ")"), "the reserve, no more");
+        List<String> sent = new CopyOnWriteArrayList<>();
+        full.beginSending(sent::add); // ten go out: room again
+        assertEquals(10, sent.size());
+        full.queueNotice("#ops", "(last)");
+        List<String> rest = List.copyOf(full.shutdown());
+        assertEquals("PRIVMSG #ops :(last) (and 2 more such notices could not be sent)", rest.get(rest.size() - 1));
+    }
+
+    /** Never begun and no room to put them back: those lines certainly were not sent, and the place hears so. */
+    @Test
+    void linesNeverWrittenThatCannotBePutBackAreToldAsNotSent() throws Exception {
+        FakeWriter w = new FakeWriter();
+        w.complete = false;
+        PacedSender s = new PacedSender(100, 2, 500, now::get, w);
+        s.beginSending(line -> { });
+        s.queueReply(List.of("PRIVMSG #ops :a", "PRIVMSG #ops :b"), 2);
+        s.pause();
+        s.queue("c");
+        s.queue("d"); // the urgent queue is full again: a and b do not fit back
+        w.pending.get(0).completeExceptionally(new SocketConnection.NotWritten("the connection ended first"));
+        w.complete = true;
+        s.beginSending(line -> { });
+        List<String> out = w.writes.stream().flatMap(List::stream).toList();
+        assertTrue(out.contains("PRIVMSG #ops :(some of my last output here was not sent: too much output was waiting when the"
+                + " connection to the server ended)"), out.toString());
+        assertFalse(out.stream().anyMatch(l -> l.contains("may not have been sent")), out.toString());
+        s.shutdown();
+    }
 }
