@@ -45,4 +45,22 @@ class IrcLinesTest {
         assertEquals(List.of("pong"), IrcLines.split("pong", 400));
         assertEquals(List.of(""), IrcLines.split("", 400));
     }
+
+    /** The reader and Kitteh's thread count the same lines: PRIVMSGs Kitteh raises an event for at once. */
+    @Test
+    void countableLinesArePrivmsgsKittehHandsOnAtOnce() {
+        assertTrue(IrcLines.countable("@account=a :n!u@h PRIVMSG #c :x"));
+        assertTrue(IrcLines.countable(":n!u@h privmsg  #c :x"), "any case, extra spaces");
+        assertTrue(IrcLines.countable("  @account=a  :n!u@h PRIVMSG #c :x"));
+        assertTrue(IrcLines.countable("@batch :n!u@h PRIVMSG #c :x"), "a batch tag without a value is not held");
+        assertFalse(IrcLines.countable("@account=a;batch=b1 :n!u@h PRIVMSG #c :x"), "held until its batch ends");
+        assertFalse(IrcLines.countable(":n!u@h NOTICE #c :x"));
+        assertFalse(IrcLines.countable(":n!u@h PRIVMSGX #c :x"));
+        assertFalse(IrcLines.countable("@ :n!u@h PRIVMSG #c :x"), "an empty tag section: Kitteh raises no event");
+        assertFalse(IrcLines.countable(":n!u@h"));
+        assertEquals("001", IrcLines.command("@t=1 :srv 001 opsbot :Welcome"));
+        assertEquals(java.util.List.of("opsbot", "ACK", "account-tag sasl"), IrcLines.params(":srv CAP opsbot ACK :account-tag sasl"));
+        assertEquals(java.util.List.of("#c"), IrcLines.params(":n!u@h JOIN #c"));
+        assertEquals("n", IrcLines.senderNick("@a=b :n!u@h PRIVMSG #c :x"));
+    }
 }
