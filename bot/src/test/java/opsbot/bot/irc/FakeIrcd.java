@@ -46,7 +46,12 @@ final class FakeIrcd implements Closeable {
     private volatile Conn stalled;
 
     FakeIrcd() throws IOException {
-        server = new ServerSocket();
+        this(null);
+    }
+
+    /** @param tls when not null, the server speaks TLS with this context (its certificate), as on port 6697 */
+    FakeIrcd(javax.net.ssl.SSLContext tls) throws IOException {
+        server = tls == null ? new ServerSocket() : tls.getServerSocketFactory().createServerSocket();
         server.setReceiveBufferSize(4096); // a server that stops reading is stuck after a few KB, not megabytes
         server.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
         acceptor = Thread.ofPlatform().daemon().name("fake-ircd").start(this::accept);

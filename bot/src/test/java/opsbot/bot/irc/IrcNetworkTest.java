@@ -10,6 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -434,6 +435,56 @@ class IrcNetworkTest {
         // Put back lines and the notice reach the server after the bot joined again: a +n channel takes them.
         assertTrue(ircd.refused.isEmpty(), ircd.refused.size() + " lines refused by the server (sent before the JOIN), the first: "
                 + ircd.refused.stream().findFirst().map(l -> l.substring(0, Math.min(80, l.length()))).orElse(""));
+    }
+
+    /**
+     * Over TLS too, a write the server does not take is ended within the bound (closing the TLS socket would
+     * wait for it: the TCP socket under it is closed), and the bot connects again. The server's certificate is
+     * made for the test (keytool), trusted through the configured truststore, and names 127.0.0.1.
+     */
+    @Test
+    void overTlsAStuckWriteIsEndedToo(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Path server = dir.resolve("server.p12"), cert = dir.resolve("fake.cer"), trust = dir.resolve("trust.p12");
+        keytool(keytool, "-genkeypair", "-alias", "fake", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=fake",
+                "-ext", "san=ip:127.0.0.1", "-validity", "2", "-keystore", server.toString(), "-storetype", "PKCS12",
+                "-storepass", "changeit", "-keypass", "changeit");
+        keytool(keytool, "-exportcert", "-alias", "fake", "-keystore", server.toString(), "-storepass", "changeit", "-file", cert.toString());
+        keytool(keytool, "-importcert", "-noprompt", "-alias", "fake", "-file", cert.toString(), "-keystore", trust.toString(),
+                "-storetype", "PKCS12", "-storepass", "changeit");
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = java.nio.file.Files.newInputStream(server)) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, "changeit".toCharArray());
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(kmf.getKeyManagers(), null, null);
+        ircd.close();
+        ircd = new FakeIrcd(ctx);
+
+        IrcConfig cfg = new IrcConfig("127.0.0.1", ircd.port(), true, trust.toString(), "changeit", "opsbot",
+                new IrcConfig.Sasl("opsbot", "secret"), List.of("#ops"), 100.0, Duration.ofMillis(400), List.of());
+        Duration s5 = Duration.ofSeconds(5);
+        irc = new IrcNetwork(cfg, T, new SocketConnection.Timeouts(s5, s5, Duration.ofMinutes(5), Duration.ofSeconds(2), Duration.ofMinutes(5)));
+        irc.network().sendBuffer = 4096;
+        irc.start(heard::add);
+        joined();
+        ircd.stall();
+        SocketConnection c = irc.network().current();
+        background("lane", () -> irc.send("#ops", java.util.stream.IntStream.range(0, 300).mapToObj(IrcNetworkTest::longLine).toList()));
+        await("the writer stuck in a write the server does not take",
+                () -> c.writingSince() != 0 && System.nanoTime() - c.writingSince() > 500_000_000L);
+        awaitWithin(Duration.ofSeconds(60), "a second connection", () -> ircd.connections.get() >= 2);
+        assertTrue(logSays("the server took no output for 2 s"), logged.list.toString());
+        await("joined again", () -> irc.isJoined("#ops"));
+    }
+
+    private static void keytool(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "keytool did not finish");
+        assertEquals(0, p.exitValue(), "keytool: " + out);
     }
 
     /**
