@@ -58,6 +58,19 @@ final class PacedSender implements MessageSendingQueue {
 
     /** The connection's writer: takes lines as one write without waiting for the socket. */
     interface Writer {
+        /**
+         * Lines handed over: {@code done} as {@link #write}'s future; {@code writeHere} non-null when the
+         * connection's writer was idle and the batch is the caller's to write, on its own thread, outside every
+         * lock (it must be run, exactly once).
+         */
+        record Handed(CompletableFuture<Void> done, Runnable writeHere) {
+        }
+
+        /** As {@link #write}, or, when nothing is queued or being written, the caller writes it itself. */
+        default Handed claim(List<String> lines) {
+            return new Handed(write(lines), null);
+        }
+
         /** How many lines {@link #write} takes now; 0 when not connected. */
         int room();
 
@@ -87,6 +100,10 @@ final class PacedSender implements MessageSendingQueue {
     private final Writer direct;
     private Consumer<String> consumer;
     private boolean paused = true;
+    /** A reply on a virtual thread is being queued (see {@link #queueReply}); guarded by {@code this}. */
+    private boolean replying;
+    /** The batch that {@link #queueReply}'s caller writes itself once out of the lock; guarded by {@code this}. */
+    private Runnable writeHere;
     private boolean drainScheduled;
     private boolean shutDown;
     private double tokens;
@@ -167,8 +184,34 @@ final class PacedSender implements MessageSendingQueue {
      * bucket allows them all). Returns how many lines were not queued: all of them when its urgent lines do not
      * fit (a reply is never sent without its beginning), else how many of its last lines did not fit the bulk
      * queue.
+     *
+     * <p>On a virtual thread (the dispatcher's lanes, where replies come from), when the connection's writer is
+     * idle, the lines the bucket allows are written by the caller itself once it is out of this lock: a reply
+     * then goes out without waking the writer thread (on a small VM a wake-up is a few hundred microseconds of
+     * a {@code !ping}). A virtual thread that waits for a socket costs nothing, and a write the server does not
+     * take is ended by the connection's stuck-write watch as the writer thread's is. Kitteh's threads, the
+     * reader, timers and other platform threads only ever hand lines over.
      */
-    synchronized int queueReply(List<String> lines, int urgentLines) {
+    int queueReply(List<String> lines, int urgentLines) {
+        Runnable mine;
+        int notTaken;
+        synchronized (this) {
+            replying = Thread.currentThread().isVirtual();
+            try {
+                notTaken = take(lines, urgentLines);
+            } finally {
+                replying = false;
+                mine = writeHere;
+                writeHere = null;
+            }
+        }
+        if (mine != null) {
+            mine.run(); // out of every lock; its outcome reaches the tracked lines and unwritten() as the writer's does
+        }
+        return notTaken;
+    }
+
+    private int take(List<String> lines, int urgentLines) {
         int head = Math.min(urgentLines, lines.size());
         if (urgent.size() + head > maxUrgent) {
             droppedUrgent += head;
@@ -254,7 +297,9 @@ final class PacedSender implements MessageSendingQueue {
         for (String line : lines) {
             waiting.add(tracked.remove(line));
         }
-        direct.write(lines).whenComplete((ok, e) -> {
+        Writer.Handed h = replying && writeHere == null ? direct.claim(lines) : new Writer.Handed(direct.write(lines), null);
+        writeHere = h.writeHere();
+        h.done().whenComplete((ok, e) -> {
             for (CompletableFuture<Void> f : waiting) {
                 if (f != null && e == null) f.complete(null);
                 else if (f != null) f.completeExceptionally(e);

@@ -102,6 +102,12 @@ final class SocketConnection implements ClientConnection {
     private final ArrayDeque<Batch> batches = new ArrayDeque<>();
     private int queuedLines; // guarded by queueLock
     private boolean writerDone; // guarded by queueLock
+    /** The writer thread is writing a batch (guarded by queueLock). */
+    private boolean writerBusy;
+    /** A caller is writing a batch it claimed ({@link #claim}); the writer waits for it (guarded by queueLock). */
+    private boolean callerBusy;
+    /** The connection's output, once connected: for the batches callers write themselves. */
+    private volatile OutputStream output;
     /** The TCP socket: closing it frees a write stuck inside TLS (closing the SSLSocket would wait for it). */
     private volatile Socket raw;
     private volatile boolean reconnect = true;
@@ -154,6 +160,7 @@ final class SocketConnection implements ClientConnection {
                 out = null;
             }
             OutputStream o = out;
+            output = out;
             Thread.ofPlatform().daemon().name("irc-writer").start(() -> writeLoop(o));
             watch = handler.every(this::watch, Duration.ofSeconds(1));
             client.getEventManager().callEvent(new ClientConnectionEstablishedEvent(client));
@@ -275,6 +282,80 @@ final class SocketConnection implements ClientConnection {
         return sending && quitSince == 0 && !writerDone && !closing;
     }
 
+    /**
+     * As {@link #write}, except when nothing is queued and nothing is being written: then the batch is the
+     * caller's to write, on its own thread ({@code writeHere}, to be run exactly once, outside every lock), and
+     * the writer thread, which is not woken, waits until that write is done before it takes the next batch. So
+     * the order of batches is the order they were handed over either way.
+     */
+    PacedSender.Writer.Handed claim(List<String> lines) {
+        queueLock.lock();
+        try {
+            if (takesWrites() && batches.isEmpty() && !writerBusy && !callerBusy && output != null) {
+                callerBusy = true;
+                Batch b = new Batch(List.copyOf(lines), new CompletableFuture<>());
+                return new PacedSender.Writer.Handed(b.done(), () -> writeClaimed(b));
+            }
+        } finally {
+            queueLock.unlock();
+        }
+        return new PacedSender.Writer.Handed(write(lines), null);
+    }
+
+    /** A claimed batch, on the caller's thread: written as the writer would, then the writer may go on. */
+    private void writeClaimed(Batch b) {
+        boolean ok = false;
+        try {
+            ok = put(output, b);
+        } finally {
+            queueLock.lock();
+            try {
+                callerBusy = false;
+                queued.signal();
+            } finally {
+                queueLock.unlock();
+            }
+        }
+        if (ok) {
+            written(b);
+        }
+    }
+
+    /**
+     * Writes a batch in one write, no lock held. False when it failed: then the connection is closed and the
+     * batch's future failed with the error (some of its lines may have reached the server).
+     */
+    private boolean put(OutputStream out, Batch b) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * b.lines().size());
+        for (String line : b.lines()) {
+            bytes.writeBytes(line.getBytes(StandardCharsets.UTF_8));
+            bytes.write('\r');
+            bytes.write('\n');
+        }
+        writingSince = System.nanoTime();
+        try {
+            if (out == null) {
+                throw new IOException("no output stream");
+            }
+            out.write(bytes.toByteArray());
+            out.flush();
+            return true;
+        } catch (IOException | RuntimeException e) {
+            close();
+            b.done().completeExceptionally(e instanceof IOException io ? new UncheckedIOException(io) : e);
+            return false;
+        } finally {
+            writingSince = 0;
+        }
+    }
+
+    private void written(Batch b) {
+        for (String line : b.lines()) {
+            client.getOutputListener().queue(line);
+        }
+        b.done().complete(null);
+    }
+
     /** Lines of Kitteh's own go whenever the writer runs; others ({@code write}) only while {@link #takesWrites}. */
     private CompletableFuture<Void> hand(List<String> lines, int limit, boolean own) {
         CompletableFuture<Void> done = new CompletableFuture<>();
@@ -297,14 +378,18 @@ final class SocketConnection implements ClientConnection {
         return done;
     }
 
-    /** The writer thread: one batch at a time, each in one write, no lock held while writing. */
+    /**
+     * The writer thread: one batch at a time, each in one write, no lock held while writing; never while a
+     * caller writes a batch it claimed.
+     */
     private void writeLoop(OutputStream out) {
         try {
             while (true) {
                 Batch b;
                 queueLock.lock();
                 try {
-                    while (batches.isEmpty() && !closing) {
+                    writerBusy = false;
+                    while ((batches.isEmpty() || callerBusy) && !closing) {
                         queued.await();
                     }
                     if (closing) {
@@ -312,33 +397,14 @@ final class SocketConnection implements ClientConnection {
                     }
                     b = batches.poll();
                     queuedLines -= b.lines().size();
+                    writerBusy = true;
                 } finally {
                     queueLock.unlock();
                 }
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 * b.lines().size());
-                for (String line : b.lines()) {
-                    bytes.writeBytes(line.getBytes(StandardCharsets.UTF_8));
-                    bytes.write('\r');
-                    bytes.write('\n');
-                }
-                writingSince = System.nanoTime();
-                try {
-                    if (out == null) {
-                        throw new IOException("no output stream");
-                    }
-                    out.write(bytes.toByteArray());
-                    out.flush();
-                } catch (IOException e) {
-                    close();
-                    b.done().completeExceptionally(new UncheckedIOException(e));
+                if (!put(out, b)) {
                     return;
-                } finally {
-                    writingSince = 0;
                 }
-                for (String line : b.lines()) {
-                    client.getOutputListener().queue(line);
-                }
-                b.done().complete(null);
+                written(b);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -83,6 +83,13 @@ final class SocketNetworkHandler implements NetworkHandler, PacedSender.Writer {
         return c != null ? c.write(lines) : CompletableFuture.failedFuture(new SocketConnection.NotWritten("not connected"));
     }
 
+    /** As {@link #write}; when the current connection's writer is idle the caller writes (see {@link SocketConnection#claim}). */
+    @Override
+    public Handed claim(List<String> lines) {
+        SocketConnection c = current;
+        return c != null ? c.claim(lines) : new Handed(write(lines), null);
+    }
+
     /**
      * Hands lines to the current connection's writer as Kitteh's own lines go: also before Kitteh starts sending
      * on it. For the JOINs at registration, which must reach the server before anything the sending queue holds.

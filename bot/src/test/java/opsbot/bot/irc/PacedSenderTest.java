@@ -118,7 +118,7 @@ class PacedSenderTest {
     }
 
     /** A connection's writer for tests: records each hand-over; completes it as {@code result} says. */
-    private static final class FakeWriter implements PacedSender.Writer {
+    private static class FakeWriter implements PacedSender.Writer {
         final List<List<String>> writes = new CopyOnWriteArrayList<>();
         final List<CompletableFuture<Void>> pending = new CopyOnWriteArrayList<>();
         volatile int room = Integer.MAX_VALUE;
@@ -193,6 +193,45 @@ class PacedSenderTest {
         w.room = 10;
         await("the rest once the writer has room", () -> w.writes.size() == 4);
         assertEquals(List.of("e"), w.writes.get(3));
+        s.shutdown();
+    }
+
+    /**
+     * A reply queued on a virtual thread (a lane) while the writer is idle is written by that thread itself, once
+     * it holds no lock of the sender's, exactly once and before queueReply returns; a reply queued on a platform
+     * thread (Kitteh's, a timer's, the outbox's) is only ever handed over; and so is everything while a claimed
+     * batch is still being written (its writer waits behind it).
+     */
+    @Test
+    void onlyALanesReplyIsWrittenByItsOwnThreadAndNeverUnderTheSendersLock() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicReference<PacedSender> sender = new java.util.concurrent.atomic.AtomicReference<>();
+        FakeWriter w = new FakeWriter() {
+            @Override
+            public Handed claim(List<String> lines) {
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                return new Handed(done, () -> {
+                    events.add("claimed " + lines + (Thread.holdsLock(sender.get()) ? " UNDER THE LOCK" : "")
+                            + (Thread.currentThread().isVirtual() ? " on the lane" : " elsewhere"));
+                    done.complete(null);
+                });
+            }
+        };
+        PacedSender s = new PacedSender(100, 1000, 500, now::get, w);
+        sender.set(s);
+        s.beginSending(line -> { });
+        Thread lane = Thread.ofVirtual().start(() -> {
+            s.queueReply(List.of("a", "b"), 4);
+            events.add("returned");
+        });
+        lane.join(10_000);
+        assertEquals(List.of("claimed [a, b] on the lane", "returned"), events);
+        assertTrue(w.writes.isEmpty(), "the lane's reply was handed to the writer as well");
+
+        Thread platform = Thread.ofPlatform().start(() -> s.queueReply(List.of("c"), 4));
+        platform.join(10_000);
+        assertEquals(List.of(List.of("c")), w.writes, "a platform thread's reply must only be handed over");
+        assertEquals(2, events.size());
         s.shutdown();
     }
 
