@@ -245,12 +245,13 @@ public final class IntakeBench {
         for (Thread t : senders) t.join();
         double secs = (System.nanoTime() - t0) / 1e9;
         if (TIMELINE) {
-            // when the slow answers were due (for finding a stall): seconds into the storm, how many over 50 ms
+            // when the slow answers were due (for finding a stall): seconds into the storm, how many over the bar
+            long bar = Long.getLong("bench.slow-ms", 50);
             java.util.TreeMap<Long, Integer> slow = new java.util.TreeMap<>();
             for (long[] x : answers) {
-                if (x[1] > 50_000_000L) slow.merge((x[0] - t0) / 1_000_000_000L, 1, Integer::sum);
+                if (x[1] > bar * 1_000_000L) slow.merge((x[0] - t0) / 1_000_000_000L, 1, Integer::sum);
             }
-            System.out.println("slow answers (> 50 ms) by second of the storm: " + slow);
+            System.out.println("slow answers (> " + bar + " ms) by second of the storm: " + slow);
         }
         return new Storm(accepted.get(), refused.get(), failed.get(), secs, answers.stream().map(x -> x[1] / 1e6).toList());
     }
