@@ -167,6 +167,31 @@ class DispatcherTest {
         assertFalse(said.stream().anyMatch(l -> l.contains("nothing was run")), said.toString());
     }
 
+    /** Every command heard is logged once, an answer-first one (!ping, logged after its answer) too. */
+    @Test
+    void everyCommandHeardIsLoggedOnceAnAnswerFirstOneToo() throws Exception {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Dispatcher.class);
+        List<String> order = new CopyOnWriteArrayList<>();
+        ch.qos.logback.core.AppenderBase<ch.qos.logback.classic.spi.ILoggingEvent> seen = new ch.qos.logback.core.AppenderBase<>() {
+            @Override
+            protected void append(ch.qos.logback.classic.spi.ILoggingEvent e) {
+                order.add("logged " + e.getFormattedMessage());
+            }
+        };
+        seen.start();
+        logger.addAppender(seen);
+        try {
+            say("alice", "#ops", "!ping");
+            assertEquals("#ops pong", reply());
+            say("alice", "#ops", "!nosuchcommand");
+            reply();
+        } finally {
+            logger.detachAppender(seen);
+        }
+        List<String> heard = order.stream().filter(l -> l.contains("alice(alice)")).toList();
+        assertEquals(List.of("logged irc #ops alice(alice): ping", "logged irc #ops alice(alice): nosuchcommand"), heard);
+    }
+
     @Test
     void unconfirmedCommandExpiresAndNeverRuns() throws Exception {
         say("alice", "#ops", "!fo -K c4");
