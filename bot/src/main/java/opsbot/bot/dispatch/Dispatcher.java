@@ -246,9 +246,13 @@ public final class Dispatcher implements AutoCloseable {
 
     /** Whether the line's first word is a built-in of {@link #ANSWER_FIRST}. */
     private boolean answersFirst(String text) {
-        String first = text.strip().split("\\s+", 2)[0];
-        return catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f && f.command() instanceof Builtin b
-                && ANSWER_FIRST.contains(b);
+        try {
+            String first = text.strip().split("\\s+", 2)[0];
+            return catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f && f.command() instanceof Builtin b
+                    && ANSWER_FIRST.contains(b);
+        } catch (RuntimeException e) { // dispatch meets it again, and answers it
+            return false;
+        }
     }
 
     /** Said longer ago than {@code bot.stale-after} before the bot heard it. */

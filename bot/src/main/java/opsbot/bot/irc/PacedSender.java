@@ -189,26 +189,32 @@ final class PacedSender implements MessageSendingQueue {
      * idle, the lines the bucket allows are written by the caller itself once it is out of this lock: a reply
      * then goes out without waking the writer thread (on a small VM a wake-up is a few hundred microseconds of
      * a {@code !ping}). A virtual thread that waits for a socket costs nothing, and a write the server does not
-     * take is ended by the connection's stuck-write watch as the writer thread's is. Kitteh's threads, the
-     * reader, timers and other platform threads only ever hand lines over.
+     * take is ended by the connection's stuck-write watch as the writer thread's is: such a lane waits at most
+     * {@code Timeouts.stuckWrite} and a second (the watch's period), and only one lane at a time (nothing is
+     * claimed while a claimed batch is being written); that person's later lines wait for it. Kitteh's threads,
+     * the reader, timers and other platform threads only ever hand lines over. (A virtual thread's first socket
+     * write puts the socket in non-blocking mode; the platform reader's reads then poll before they read.)
      */
     int queueReply(List<String> lines, int urgentLines) {
-        Runnable mine;
-        int notTaken;
-        synchronized (this) {
-            replying = Thread.currentThread().isVirtual();
-            try {
-                notTaken = take(lines, urgentLines);
-            } finally {
-                replying = false;
-                mine = writeHere;
-                writeHere = null;
+        Runnable mine = null;
+        try {
+            synchronized (this) {
+                replying = Thread.currentThread().isVirtual();
+                try {
+                    return take(lines, urgentLines);
+                } finally {
+                    replying = false;
+                    mine = writeHere;
+                    writeHere = null;
+                }
+            }
+        } finally {
+            // Out of every lock, and whatever happened after the claim: a claimed batch not written would hold
+            // the connection's writer for good. Its outcome reaches tracked lines and unwritten() as the writer's.
+            if (mine != null) {
+                mine.run();
             }
         }
-        if (mine != null) {
-            mine.run(); // out of every lock; its outcome reaches the tracked lines and unwritten() as the writer's does
-        }
-        return notTaken;
     }
 
     private int take(List<String> lines, int urgentLines) {
@@ -298,7 +304,9 @@ final class PacedSender implements MessageSendingQueue {
             waiting.add(tracked.remove(line));
         }
         Writer.Handed h = replying && writeHere == null ? direct.claim(lines) : new Writer.Handed(direct.write(lines), null);
-        writeHere = h.writeHere();
+        if (h.writeHere() != null) {
+            writeHere = h.writeHere(); // at most one claim per queueReply: claimed only while writeHere is null
+        }
         h.done().whenComplete((ok, e) -> {
             for (CompletableFuture<Void> f : waiting) {
                 if (f != null && e == null) f.complete(null);

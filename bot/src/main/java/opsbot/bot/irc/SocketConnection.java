@@ -48,8 +48,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Threads: two platform threads of its own, one connects and then only reads, one only writes. Whoever
  * sends (Kitteh's immediate sender: registration lines, PONGs; {@link PacedSender}: everything else, replies on
  * the dispatcher's lanes) hands its lines to the writer's bounded queue and returns at once, so no lock of
- * Kitteh's or of the sender is ever held across a socket write, the reader never waits for a write, and a
- * virtual thread never blocks on the socket. A reply's lines are one hand-over and so one write (one TCP
+ * Kitteh's or of the sender is ever held across a socket write and the reader never waits for a write. One
+ * exception: a reply on a lane (a virtual thread) while the writer is idle is written by the lane itself, out
+ * of every lock ({@link #claim}), one thread wake-up fewer; the writer waits behind it. A reply's lines are one hand-over and so one write (one TCP
  * segment, one TLS record, where they fit). A write that the server does not take for
  * {@link Timeouts#stuckWrite} (its side stopped reading) closes the TCP socket under any TLS, which ends the
  * write with an error: what waits for a dead server is bounded by the writer's queue and the kernel's buffer.
@@ -302,8 +303,23 @@ final class SocketConnection implements ClientConnection {
         return new PacedSender.Writer.Handed(write(lines), null);
     }
 
-    /** A claimed batch, on the caller's thread: written as the writer would, then the writer may go on. */
+    /**
+     * A claimed batch, on the caller's thread: written as the writer would, then the writer may go on. A
+     * connection that ended since the claim takes nothing: the batch was never begun, so it goes back to the
+     * sender as {@link NotWritten}, for the next connection.
+     */
     private void writeClaimed(Batch b) {
+        queueLock.lock();
+        try {
+            if (writerDone || closing) {
+                callerBusy = false;
+                queued.signal();
+                b.done().completeExceptionally(new NotWritten("the connection ended first"));
+                return;
+            }
+        } finally {
+            queueLock.unlock();
+        }
         boolean ok = false;
         try {
             ok = put(output, b);

@@ -37,14 +37,19 @@ record TaggedMessage(String account, String nick, String target, String text) {
             return null;
         }
         String account = null;
+        boolean seen = false;
         for (String tag : line.substring(1, sp).split(";")) {
             int eq = tag.indexOf('=');
             String key = eq < 0 ? tag : tag.substring(0, eq);
             if (key.equals("batch")) {
                 return null;
             }
-            if (key.equals("account") && eq > 0) {
-                account = unescape(tag.substring(eq + 1));
+            if (key.equals("account")) {
+                if (seen) {
+                    return null; // twice: not what a server sends; Kitteh's way decides (it keeps the last)
+                }
+                seen = true;
+                account = eq > 0 ? unescape(tag.substring(eq + 1)) : null;
             }
         }
         if (account == null || account.isBlank() || account.equals("*")) {

@@ -154,8 +154,8 @@ final class FakeIrcd implements Closeable {
                     }
                     if ((line = in.readLine()) == null) break;
                     heard.add(line);
+                    answer(line); // first: a test that saw the line (unread) may count on the answer being out
                     unread.add(line);
-                    answer(line);
                 }
             } catch (IOException | InterruptedException ignored) {
                 // closed

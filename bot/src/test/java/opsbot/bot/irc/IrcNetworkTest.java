@@ -383,7 +383,7 @@ class IrcNetworkTest {
 
     /**
      * A server that stops reading what the bot writes (its side hangs) holds up nobody: a sender through
-     * Kitteh's sending lock and a reply on a lane both return at once, and the reader still hands on what the
+     * Kitteh's sending lock and a reply from a platform thread (which only ever hands lines over) both return at once, and the reader still hands on what the
      * server says, a PING (whose PONG Kitteh sends under that lock) included.
      */
     @Test
@@ -412,6 +412,53 @@ class IrcNetworkTest {
         assertEquals("!ping", in.text());
         assertEquals(stuckSince, c.writingSince(), "the same write is still stuck: the reader did not wait for it");
         assertEquals(1, ircd.connections.get(), "still the first connection");
+    }
+
+    /**
+     * Replies from a lane (a virtual thread, which may write itself while the writer is idle) and from other
+     * threads (which hand over to the writer), one after another, reach the server in the order they were sent:
+     * neither way of writing overtakes the other. (Kitteh's own immediate lines are not in it: Kitteh queues them
+     * for a thread of its own, so they have no order with a send that returned before them.)
+     */
+    @Test
+    void repliesWrittenByALaneAndByTheWriterKeepTheirOrder() throws Exception {
+        start(T, SocketConnection.Timeouts.DEFAULT, heard::add);
+        joined();
+        List<String> sent = new java.util.ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            String line = "order " + i;
+            sent.add("PRIVMSG #ops :" + line);
+            Thread t = switch (i % 3) {
+                case 0, 2 -> Thread.ofVirtual().start(() -> irc.send("#ops", List.of(line)));
+                default -> Thread.ofPlatform().start(() -> irc.send("#ops", List.of(line)));
+            };
+            t.join(10_000);
+            assertFalse(t.isAlive(), "a send did not return");
+        }
+        await("all 120 lines at the server", () -> ircd.heard.stream().filter(l -> l.startsWith("PRIVMSG #ops :order ")).count() == 120);
+        assertEquals(sent, ircd.heard.stream().filter(l -> l.startsWith("PRIVMSG #ops :order ")).toList());
+    }
+
+    /**
+     * A lane that writes its reply itself to a server that reads nothing waits at most for the stuck-write bound:
+     * the connection is closed under it, the lane returns, and the bot connects again.
+     */
+    @Test
+    void aLaneWritingToAServerThatReadsNothingIsFreedByTheStuckWriteBound() throws Exception {
+        Duration s5 = Duration.ofSeconds(5);
+        start(T, new SocketConnection.Timeouts(s5, s5, Duration.ofMinutes(5), Duration.ofSeconds(2), Duration.ofMinutes(5)), heard::add);
+        joined();
+        ircd.stall();
+        // Lines enough to fill the kernel's buffers, one reply at a time from one lane, as a person's output is.
+        Thread lane = Thread.ofVirtual().start(() -> {
+            for (int i = 0; i < 40 && ircd.connections.get() < 2; i++) {
+                irc.send("#ops", java.util.stream.IntStream.range(0, 10).mapToObj(IrcNetworkTest::longLine).toList());
+            }
+        });
+        awaitWithin(Duration.ofSeconds(60), "a second connection", () -> ircd.connections.get() >= 2);
+        lane.join(60_000);
+        assertFalse(lane.isAlive(), "the lane is still stuck in a write after the connection was closed under it");
+        assertTrue(logSays("the server took no output for 2 s"), logged.list.toString());
     }
 
     /**

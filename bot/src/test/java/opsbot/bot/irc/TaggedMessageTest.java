@@ -24,6 +24,8 @@ class TaggedMessageTest {
                 "@+account=alice :mallory!m@h PRIVMSG #ops :!ping", // a client-only tag anyone can send
                 "@account= :alice!a@h PRIVMSG #ops :!ping",
                 "@account=* :alice!a@h PRIVMSG #ops :!ping",
+                "@account=alice;account :alice!a@h PRIVMSG #ops :!ping", // twice (Kitteh keeps the last: none)
+                "@account=alice;account=bob :alice!a@h PRIVMSG #ops :!ping", // twice
                 "@account=alice;batch=b1 :alice!a@h PRIVMSG #ops :!ping", // Kitteh holds batched lines
                 "@account=alice :alice!a@h NOTICE #ops :!ping",
                 "@account=alice :alice!a@h PRIVMSG #ops :\u0001ACTION waves\u0001", // CTCP
