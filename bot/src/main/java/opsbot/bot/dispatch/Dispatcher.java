@@ -222,13 +222,17 @@ public final class Dispatcher implements AutoCloseable {
         }
         // The line heard is logged before it is handled, except for an answer that changes nothing: there it is
         // logged after the answer went out, as its audit row is (writing a log line is a few hundred microseconds
-        // of a !ping on a small VM).
-        boolean answerFirst = answersFirst(text);
-        if (!answerFirst) {
-            logHeard(in, text);
-        }
+        // of a !ping on a small VM). The first word is looked up once, here, for both.
+        String first = text.strip().split("\\s+", 2)[0];
+        boolean answerFirst = false;
         try {
-            dispatch(in, text);
+            CommandCatalog.Lookup head = catalog.lookup(first);
+            answerFirst = head instanceof CommandCatalog.Lookup.Found f && f.command() instanceof Builtin b
+                    && ANSWER_FIRST.contains(b);
+            if (!answerFirst) {
+                logHeard(in, text);
+            }
+            dispatch(in, text, first, head);
         } catch (RuntimeException e) {
             log.error("dispatch failed for {} on {}: {}", logSafe(in.nick()), in.network(), logSafe(in.text()), e);
             networks.reply(in, List.of("internal error (logged); nothing was run"));
@@ -242,17 +246,6 @@ public final class Dispatcher implements AutoCloseable {
     private static void logHeard(Inbound in, String text) {
         log.info("{} {} {}({}): {}", in.network(), in.isPrivate() ? "private" : logSafe(in.channel()), logSafe(in.nick()),
                 in.account() == null ? "-" : logSafe(in.account()), logSafe(text));
-    }
-
-    /** Whether the line's first word is a built-in of {@link #ANSWER_FIRST}. */
-    private boolean answersFirst(String text) {
-        try {
-            String first = text.strip().split("\\s+", 2)[0];
-            return catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f && f.command() instanceof Builtin b
-                    && ANSWER_FIRST.contains(b);
-        } catch (RuntimeException e) { // dispatch meets it again, and answers it
-            return false;
-        }
     }
 
     /** Said longer ago than {@code bot.stale-after} before the bot heard it. */
@@ -270,7 +263,8 @@ public final class Dispatcher implements AutoCloseable {
         return Sanitize.forLog(text);
     }
 
-    private void dispatch(Inbound in, String text) {
+    /** {@code head}: the catalog's lookup of the line's first word, {@code first}. */
+    private void dispatch(Inbound in, String text, String first, CommandCatalog.Lookup head) {
         Caller caller = identify(in);
         Venue venue = new Venue(in.network(), in.channel(), in.isPrivate() ? null : cfg.trustOf(in.channel()));
         if (text.length() > Addressing.MAX_LINE) {
@@ -278,8 +272,7 @@ public final class Dispatcher implements AutoCloseable {
                     + Addressing.MAX_LINE + ")");
             return;
         }
-        String first = text.strip().split("\\s+", 2)[0];
-        Builtin freeText = catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f
+        Builtin freeText = head instanceof CommandCatalog.Lookup.Found f
                 && f.command() instanceof Builtin b && (b == Builtin.INCIDENT || b == Builtin.NOTE) ? b : null;
         if (stale(in) && freeText != Builtin.NOTE) {
             // Typed while the bot was away: at 3am, what people did since has overtaken it. Notes are history.
@@ -300,7 +293,7 @@ public final class Dispatcher implements AutoCloseable {
         if (freeText == null) {
             List<Tokenizer.Word> words;
             try {
-                words = Tokenizer.split(looseWords(first) ? quoteFree(text) : text);
+                words = Tokenizer.split(looseWords(head) ? quoteFree(text) : text);
             } catch (ParseException e) {
                 refuse(in, caller, null, "invalid", e.getMessage());
                 return;
@@ -361,8 +354,8 @@ public final class Dispatcher implements AutoCloseable {
      * A reminder's words are free text ("check why it doesn't boot"), kept as typed in {@code rest}; its words are
      * only split at spaces, never read for quotes (its extension takes the time from the first and the text as typed).
      */
-    private boolean looseWords(String first) {
-        return catalog.lookup(first) instanceof CommandCatalog.Lookup.Found f && f.command() == Builtin.REMIND;
+    private static boolean looseWords(CommandCatalog.Lookup head) {
+        return head instanceof CommandCatalog.Lookup.Found f && f.command() == Builtin.REMIND;
     }
 
     /** The line with its quote characters neutralised, for a split at spaces only (see {@link #looseWords}). */

@@ -309,20 +309,13 @@ final class SocketConnection implements ClientConnection {
      * sender as {@link NotWritten}, for the next connection.
      */
     private void writeClaimed(Batch b) {
-        queueLock.lock();
-        try {
-            if (writerDone || closing) {
-                callerBusy = false;
-                queued.signal();
-                b.done().completeExceptionally(new NotWritten("the connection ended first"));
-                return;
-            }
-        } finally {
-            queueLock.unlock();
-        }
         boolean ok = false;
         try {
-            ok = put(output, b);
+            if (ended()) {
+                b.done().completeExceptionally(new NotWritten("the connection ended first"));
+            } else {
+                ok = put(output, b);
+            }
         } finally {
             queueLock.lock();
             try {
@@ -334,6 +327,15 @@ final class SocketConnection implements ClientConnection {
         }
         if (ok) {
             written(b);
+        }
+    }
+
+    private boolean ended() {
+        queueLock.lock();
+        try {
+            return writerDone || closing;
+        } finally {
+            queueLock.unlock();
         }
     }
 

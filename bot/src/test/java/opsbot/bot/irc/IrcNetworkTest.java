@@ -307,11 +307,7 @@ class IrcNetworkTest {
     @Test
     void taggedLinesAreHandedOnByTheReaderOnceAndInOrderOthersByKitteh() throws Exception {
         ircd.caps = "sasl=PLAIN account-tag message-tags";
-        List<String> threads = new CopyOnWriteArrayList<>();
-        start(T, SocketConnection.Timeouts.DEFAULT, in -> {
-            threads.add(Thread.currentThread().getName());
-            heard.add(in);
-        });
+        List<String> threads = startNotingThreads();
         joined();
         for (int i = 0; i < 50; i++) ircd.send("@account=alice :alice_!a@good PRIVMSG #ops :!say " + i);
         ircd.send(":mallory!m@evil PRIVMSG #ops :!whoami");
@@ -373,6 +369,16 @@ class IrcNetworkTest {
     }
 
     /** A thread that runs {@code job}; the caller checks it ended in time (a sender must never wait for the socket). */
+    /** Starts the bot; the returned list gets the name of the thread each line was handed on from. */
+    private List<String> startNotingThreads() {
+        List<String> threads = new CopyOnWriteArrayList<>();
+        start(T, SocketConnection.Timeouts.DEFAULT, in -> {
+            threads.add(Thread.currentThread().getName());
+            heard.add(in);
+        });
+        return threads;
+    }
+
     private static Thread background(String name, Runnable job) {
         return Thread.ofPlatform().daemon().name(name).start(job);
     }
@@ -560,11 +566,7 @@ class IrcNetworkTest {
     @Test
     void capDelOfAccountTagEndsTheFastPath() throws Exception {
         ircd.caps = "sasl=PLAIN account-tag message-tags cap-notify";
-        List<String> threads = new CopyOnWriteArrayList<>();
-        start(T, SocketConnection.Timeouts.DEFAULT, in -> {
-            threads.add(Thread.currentThread().getName());
-            heard.add(in);
-        });
+        List<String> threads = startNotingThreads();
         joined();
         ircd.send("@account=alice :alice!a@good PRIVMSG #ops :!ping");
         assertEquals("alice", next().account());
